@@ -1,0 +1,49 @@
+//! The one error type of the crate.
+
+/// Everything that can go wrong in satchel that the caller can act on.
+///
+/// Bad input from clients is *not* an error: a malformed, forged, expired or unknown
+/// cookie gives a fresh session instead. Errors are what the application or the operator
+/// must see: a store that cannot be reached or written, data that cannot be encoded, a
+/// configuration that cannot work.
+///
+/// # Example
+/// ```
+/// use satchel::Error;
+///
+/// let err = Error::InvalidConfig("the filename template needs exactly one %s".into());
+/// assert!(err.to_string().contains("%s"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing the store's files (or the random source) failed.
+    #[error("session store I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// A value could not be turned into session data (e.g. a map with non-string keys).
+    #[error("could not encode session data: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// Session data could not be turned into the type that was asked for.
+    #[error("could not decode session data: {0}")]
+    Decode(#[source] serde_json::Error),
+    /// The store's backend (a database driver, a task runtime) failed; the cause is in `source()`.
+    #[error("session store backend failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A change could not be applied because the session changed concurrently.
+    #[error("the session changed concurrently; the change was not applied")]
+    Conflict,
+    /// The configuration cannot work; the message says why.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+}
+
+/// `Result` with satchel's [`Error`].
+///
+/// # Example
+/// ```
+/// fn check() -> satchel::Result<u8> {
+///     Ok(1)
+/// }
+/// assert_eq!(check().unwrap(), 1);
+/// ```
+pub type Result<T, E = Error> = std::result::Result<T, E>;

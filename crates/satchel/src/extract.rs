@@ -1,0 +1,47 @@
+//! axum integration: `SessionHandle` as an extractor, `Error` as a response.
+
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
+
+use crate::{Error, SessionHandle};
+
+/// Takes the request's [`SessionHandle`] from the [`SessionLayer`](crate::SessionLayer);
+/// without the layer the request fails with a 500 that says so.
+///
+/// # Example
+/// ```
+/// async fn handler(session: satchel::SessionHandle) -> Result<String, satchel::Error> {
+///     Ok(session.load().await?.len().to_string())
+/// }
+/// let app: axum::Router = axum::Router::new()
+///     .route("/", axum::routing::get(handler))
+///     .layer(satchel::SessionLayer::new(satchel::MemoryStore::new()));
+/// # let _ = app;
+/// ```
+impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
+    type Rejection = (StatusCode, &'static str);
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<SessionHandle>().cloned().ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no session: is satchel's SessionLayer applied to this route?",
+        ))
+    }
+}
+
+/// A session error answers 500 with an empty body; the cause goes to the log only.
+///
+/// # Example
+/// ```
+/// use axum_core::response::IntoResponse;
+/// let response = satchel::Error::Conflict.into_response();
+/// assert_eq!(response.status(), 500);
+/// ```
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self, "session error; answering 500");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }
+}

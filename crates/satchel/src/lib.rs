@@ -1,0 +1,61 @@
+//! HTTP sessions for Rust web services: werkzeug's session toolkit, done right.
+//!
+//! - [`Session`]: a map of JSON values that knows its id, whether it is new, and which keys
+//!   changed (mutable access included).
+//! - [`SessionStore`]: the store contract, with [`MemoryStore`] and [`FilesystemStore`];
+//!   saving applies a session's changes to what is stored *now*, so concurrent requests
+//!   that change different keys never lose each other's updates.
+//! - [`SessionLayer`]: the tower middleware (axum, hyper) with every cookie setting.
+//!
+//! # Quick start (axum)
+//! ```
+//! use axum::{Router, routing::get};
+//! use satchel::{FilesystemStore, SessionHandle, SessionLayer};
+//!
+//! async fn visits(session: SessionHandle) -> Result<String, satchel::Error> {
+//!     let mut session = session.load().await?;
+//!     let n = session.get::<u64>("visits")?.unwrap_or(0) + 1;
+//!     session.insert("visits", n)?;
+//!     Ok(format!("visit number {n}"))
+//! }
+//!
+//! # let dir = tempfile::tempdir()?;
+//! let store = FilesystemStore::new(dir.path().join("sessions"))?;
+//! let app: Router = Router::new().route("/", get(visits)).layer(SessionLayer::new(store));
+//! # let _ = app;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//! | Feature | Enables | Default |
+//! | --- | --- | --- |
+//! | `fs` | [`FilesystemStore`] (Unix) | yes |
+//! | `axum` | [`SessionHandle`] as an axum extractor, [`Error`] as a response | no |
+//! | `full` | all of the above | no |
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod changes;
+pub mod cookie;
+mod error;
+#[cfg(feature = "axum")]
+mod extract;
+mod handle;
+mod id;
+pub mod middleware;
+mod record;
+mod session;
+pub mod store;
+
+pub use crate::changes::Changes;
+pub use crate::cookie::CookieConfig;
+pub use crate::error::{Error, Result};
+pub use crate::handle::{SessionGuard, SessionHandle};
+pub use crate::id::{SessionId, StorageKey};
+pub use crate::middleware::SessionLayer;
+pub use crate::record::Record;
+pub use crate::session::Session;
+#[cfg(all(feature = "fs", unix))]
+pub use crate::store::FilesystemStore;
+pub use crate::store::{DynSessionStore, MemoryStore, SessionStore};
+pub use ::cookie::SameSite;
+pub use time;

@@ -1,0 +1,139 @@
+//! How a session is written: the one algorithm every store shares.
+
+use crate::{Result, Session, SessionStore};
+
+/// How many fresh ids to try when `create` finds one taken (with 192-bit ids, one is plenty).
+const CREATE_ATTEMPTS: usize = 4;
+
+/// What [`SessionStore::save`] did; the middleware decides the cookie from it.
+///
+/// # Example
+/// ```
+/// use satchel::{MemoryStore, SessionStore, store::SaveOutcome};
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let store = MemoryStore::new();
+/// let mut session = store.new_session()?;
+/// assert_eq!(store.save(&mut session).await?, SaveOutcome::Unchanged);
+/// session.insert("a", 1)?;
+/// assert_eq!(store.save(&mut session).await?, SaveOutcome::Created);
+/// session.insert("b", 2)?;
+/// assert_eq!(store.save(&mut session).await?, SaveOutcome::Updated);
+/// # Ok::<(), satchel::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SaveOutcome {
+    /// Nothing needed writing.
+    Unchanged,
+    /// A new record was created (the client needs the cookie).
+    Created,
+    /// The changes were applied to the stored record.
+    Updated,
+    /// A record under the new id was written and the old one deleted.
+    Rotated,
+    /// The session was destroyed and its record deleted.
+    Deleted,
+    /// The stored record was gone (deleted, rotated or expired meanwhile); nothing was
+    /// written, so the session does not come back.
+    Gone,
+}
+
+pub(super) async fn save<S: SessionStore + ?Sized>(
+    store: &S,
+    session: &mut Session,
+) -> Result<SaveOutcome> {
+    if session.is_destroyed() {
+        return destroy(store, session).await;
+    }
+    if !session.should_save() {
+        return Ok(SaveOutcome::Unchanged);
+    }
+    if session.previous_id().is_some() {
+        return rotate(store, session).await;
+    }
+    if !session.is_stored() {
+        return create(store, session).await;
+    }
+    let outcome = if store.update(session.id(), &session.changes()).await? {
+        session.mark_saved();
+        SaveOutcome::Updated
+    } else {
+        session.mark_gone();
+        SaveOutcome::Gone
+    };
+    Ok(outcome)
+}
+
+async fn destroy<S: SessionStore + ?Sized>(
+    store: &S,
+    session: &mut Session,
+) -> Result<SaveOutcome> {
+    let mut deleted = false;
+    if let Some(previous) = session.previous_id() {
+        deleted |= store.delete(previous).await?;
+    }
+    if session.is_stored() {
+        deleted |= store.delete(session.id()).await?;
+    }
+    session.mark_gone();
+    Ok(if deleted {
+        SaveOutcome::Deleted
+    } else {
+        SaveOutcome::Unchanged
+    })
+}
+
+/// Writes the new record before deleting the old, so a failure loses nothing; re-reads the
+/// old record so that changes other requests made to it meanwhile carry over.
+async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> Result<SaveOutcome> {
+    let Some(old) = session.previous_id().cloned() else {
+        return create(store, session).await;
+    };
+    let Some(mut record) = store.load(&old).await? else {
+        session.mark_gone();
+        return Ok(SaveOutcome::Gone);
+    };
+    record.apply(&session.changes());
+    insert_unique(store, session, &record).await?;
+    store.delete(&old).await?;
+    session.mark_saved();
+    Ok(SaveOutcome::Rotated)
+}
+
+async fn create<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> Result<SaveOutcome> {
+    let record = session.to_record();
+    if !session.is_new() {
+        // werkzeug's adopted id (renew_missing=False): another request may have created it.
+        if !store.create(session.id(), &record).await?
+            && !store.update(session.id(), &session.changes()).await?
+        {
+            session.mark_gone();
+            return Ok(SaveOutcome::Gone);
+        }
+        session.mark_saved();
+        return Ok(SaveOutcome::Created);
+    }
+    insert_unique(store, session, &record).await?;
+    session.mark_saved();
+    Ok(SaveOutcome::Created)
+}
+
+/// Creates `record` under the session's id, moving to a fresh id if that one is taken:
+/// never overwrite another session.
+async fn insert_unique<S: SessionStore + ?Sized>(
+    store: &S,
+    session: &mut Session,
+    record: &crate::Record,
+) -> Result<()> {
+    for _ in 0..CREATE_ATTEMPTS {
+        if store.create(session.id(), record).await? {
+            return Ok(());
+        }
+        tracing::warn!("session id collision on create; generating another id");
+        session.replace_new_id(store.generate_key()?);
+    }
+    Err(crate::Error::Conflict)
+}
