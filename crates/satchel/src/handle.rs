@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
-use crate::{DynSessionStore, Result, Session, SessionStore};
+use crate::{DynSessionStore, Expiry, Result, Session, SessionStore};
 
 /// A request's session, loaded from the store the first time it is asked for, so a
 /// request that never touches it never reads the store. Clones share the same session.
@@ -32,6 +32,7 @@ use crate::{DynSessionStore, Result, Session, SessionStore};
 pub struct SessionHandle {
     slot: Arc<Mutex<Slot>>,
     store: Arc<dyn DynSessionStore>,
+    expiry: Expiry,
 }
 
 struct Slot {
@@ -56,7 +57,15 @@ impl SessionHandle {
                 session: None,
             })),
             store,
+            expiry: Expiry::default(),
         }
+    }
+
+    /// Also refuses sessions past `expiry`'s absolute timeout, even if they were stored
+    /// under a longer one.
+    pub(crate) fn with_expiry(mut self, expiry: Expiry) -> Self {
+        self.expiry = expiry;
+        self
     }
 
     /// The session, loading it on first use; the guard holds it until dropped (hold it

@@ -35,8 +35,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod changes;
+mod clock;
 pub mod cookie;
 mod error;
+mod expiry;
 #[cfg(feature = "axum")]
 mod extract;
 mod handle;
@@ -47,8 +49,10 @@ mod session;
 pub mod store;
 
 pub use crate::changes::Changes;
+pub use crate::clock::Clock;
 pub use crate::cookie::CookieConfig;
 pub use crate::error::{Error, Result};
+pub use crate::expiry::Expiry;
 pub use crate::handle::{SessionGuard, SessionHandle};
 pub use crate::id::{SessionId, StorageKey};
 pub use crate::middleware::SessionLayer;

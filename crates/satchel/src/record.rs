@@ -46,7 +46,7 @@ impl Record {
     pub fn new() -> Self {
         Self {
             data: Map::new(),
-            created_at: OffsetDateTime::now_utc(),
+            created_at: crate::Clock::system().now(),
             expires_at: None,
         }
     }

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{Changes, Error, Record, Result, SessionId};
+use crate::{Changes, Clock, Error, Record, Result, SessionId};
 
 /// A session: string keys mapped to JSON-compatible values, plus what werkzeug's `Session`
 /// knows about itself (`id`, `is_new`, `is_modified`, `should_save`).
@@ -55,10 +55,15 @@ impl Session {
     /// ```
     #[must_use]
     pub fn new(id: SessionId) -> Self {
+        Self::new_at(id, Clock::system().now())
+    }
+
+    /// A new session created at `now` (by the store's [`Clock`]).
+    pub(crate) fn new_at(id: SessionId, now: OffsetDateTime) -> Self {
         Self {
             id,
             data: Map::new(),
-            created_at: OffsetDateTime::now_utc(),
+            created_at: now,
             expires_at: None,
             is_new: true,
             is_stored: false,
@@ -88,17 +93,17 @@ impl Session {
             expires_at: record.expires_at,
             is_new: false,
             is_stored: true,
-            ..Self::new(id)
+            ..Self::new_at(id, record.created_at)
         }
     }
 
     /// werkzeug's `renew_missing=False`: keep a well-formed id the store does not know, as an
     /// empty session that is not new. Unsafe (it lets a client choose its id); for
     /// compatibility only.
-    pub(crate) fn adopted(id: SessionId) -> Self {
+    pub(crate) fn adopted(id: SessionId, now: OffsetDateTime) -> Self {
         Self {
             is_new: false,
-            ..Self::new(id)
+            ..Self::new_at(id, now)
         }
     }
 
@@ -512,6 +517,12 @@ impl Session {
             created_at: self.created_at,
             expires_at: self.expires_at,
         }
+    }
+
+    /// Sets the deadline the middleware's policy computed, without marking the session
+    /// modified (a save or touch is already under way).
+    pub(crate) fn set_deadline(&mut self, at: Option<OffsetDateTime>) {
+        self.expires_at = at;
     }
 
     /// Whether a store holds (or held, when loaded) a record for this session.

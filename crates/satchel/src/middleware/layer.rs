@@ -5,7 +5,9 @@ use std::sync::Arc;
 use tower_layer::Layer;
 
 use super::SessionService;
-use crate::{CookieConfig, SessionStore};
+use time::Duration;
+
+use crate::{CookieConfig, Expiry, SessionStore};
 
 /// Adds sessions to a tower service; see the [module docs](crate::middleware) for the whole
 /// flow and full axum and hyper examples.
@@ -22,6 +24,7 @@ use crate::{CookieConfig, SessionStore};
 pub struct SessionLayer<Store> {
     store: Arc<Store>,
     cookie: Arc<CookieConfig>,
+    expiry: Expiry,
 }
 
 impl<Store> Clone for SessionLayer<Store> {
@@ -29,6 +32,7 @@ impl<Store> Clone for SessionLayer<Store> {
         Self {
             store: Arc::clone(&self.store),
             cookie: Arc::clone(&self.cookie),
+            expiry: self.expiry,
         }
     }
 }
@@ -46,7 +50,49 @@ impl<Store: SessionStore> SessionLayer<Store> {
         Self {
             store: Arc::new(store),
             cookie: Arc::new(CookieConfig::new()),
+            expiry: Expiry::default(),
         }
+    }
+
+    /// Uses `expiry` as the server-side expiry policy (default: [`Expiry::default`], 30
+    /// minutes idle, 12 hours absolute).
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{Expiry, MemoryStore, SessionLayer};
+    /// let layer = SessionLayer::new(MemoryStore::new()).with_expiry(Expiry::new().without_absolute_timeout());
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn with_expiry(mut self, expiry: Expiry) -> Self {
+        self.expiry = expiry;
+        self
+    }
+
+    /// Sets the idle timeout of the expiry policy.
+    ///
+    /// # Example
+    /// ```
+    /// let layer = satchel::SessionLayer::new(satchel::MemoryStore::new()).with_idle_timeout(time::Duration::minutes(15));
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.expiry = self.expiry.with_idle_timeout(idle);
+        self
+    }
+
+    /// Sets the absolute timeout of the expiry policy.
+    ///
+    /// # Example
+    /// ```
+    /// let layer = satchel::SessionLayer::new(satchel::MemoryStore::new()).with_absolute_timeout(time::Duration::hours(8));
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn with_absolute_timeout(mut self, absolute: Duration) -> Self {
+        self.expiry = self.expiry.with_absolute_timeout(absolute);
+        self
     }
 
     /// Uses `cookie` for the cookie's name, lifetime and attributes. Check it first with
@@ -69,6 +115,11 @@ impl<S, Store: SessionStore> Layer<S> for SessionLayer<Store> {
     type Service = SessionService<S, Store>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        SessionService::new(inner, Arc::clone(&self.store), Arc::clone(&self.cookie))
+        SessionService::new(
+            inner,
+            Arc::clone(&self.store),
+            Arc::clone(&self.cookie),
+            self.expiry,
+        )
     }
 }

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use tower_service::Service;
 
 use crate::store::SaveOutcome;
-use crate::{CookieConfig, DynSessionStore, Session, SessionHandle, SessionStore};
+use crate::{CookieConfig, DynSessionStore, Expiry, Result, Session, SessionHandle, SessionStore};
 
 /// The service [`SessionLayer`](super::SessionLayer) builds around an inner service.
 ///
@@ -29,14 +29,21 @@ pub struct SessionService<S, Store> {
     inner: S,
     store: Arc<Store>,
     cookie: Arc<CookieConfig>,
+    expiry: Expiry,
 }
 
 impl<S, Store> SessionService<S, Store> {
-    pub(super) fn new(inner: S, store: Arc<Store>, cookie: Arc<CookieConfig>) -> Self {
+    pub(super) fn new(
+        inner: S,
+        store: Arc<Store>,
+        cookie: Arc<CookieConfig>,
+        expiry: Expiry,
+    ) -> Self {
         Self {
             inner,
             store,
             cookie,
+            expiry,
         }
     }
 }
@@ -47,6 +54,7 @@ impl<S: Clone, Store> Clone for SessionService<S, Store> {
             self.inner.clone(),
             Arc::clone(&self.store),
             Arc::clone(&self.cookie),
+            self.expiry,
         )
     }
 }
@@ -82,11 +90,15 @@ where
         // The clone that was driven to readiness serves this request (tower's usual swap).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (store, cookie) = (Arc::clone(&self.store), Arc::clone(&self.cookie));
+        let (store, cookie, expiry) = (
+            Arc::clone(&self.store),
+            Arc::clone(&self.cookie),
+            self.expiry,
+        );
         ResponseFuture {
             inner: Box::pin(async move {
                 let response = inner.call(request).await?;
-                Ok(commit(&*store, &cookie, &handle, response).await)
+                Ok(commit(&*store, &cookie, expiry, &handle, response).await)
             }),
         }
     }
@@ -96,7 +108,7 @@ impl<S, Store: SessionStore> SessionService<S, Store> {
     /// Step 1: the cookie's value, unparsed; the store decides whether it names a session.
     fn read_id<B>(&self, request: &Request<B>) -> SessionHandle {
         let store: Arc<dyn DynSessionStore> = Arc::clone(&self.store) as Arc<dyn DynSessionStore>;
-        SessionHandle::new(store, self.cookie.find(request.headers()))
+        SessionHandle::new(store, self.cookie.find(request.headers())).with_expiry(self.expiry)
     }
 }
 
@@ -104,6 +116,7 @@ impl<S, Store: SessionStore> SessionService<S, Store> {
 async fn commit<Store: SessionStore, B: Default>(
     store: &Store,
     cookie: &CookieConfig,
+    expiry: Expiry,
     handle: &SessionHandle,
     mut response: Response<B>,
 ) -> Response<B> {
@@ -115,7 +128,7 @@ async fn commit<Store: SessionStore, B: Default>(
         // A failed request's half-done changes are not kept (as tower-sessions does).
         return response;
     }
-    match store.save(&mut session).await {
+    match persist(store, expiry, &mut session).await {
         Ok(outcome) => {
             set_cookie(
                 response.headers_mut(),
@@ -128,6 +141,32 @@ async fn commit<Store: SessionStore, B: Default>(
             opaque_error()
         }
     }
+}
+
+/// Saves a changed session with its moved deadline, or only moves the deadline of one that
+/// was read (at most once per touch interval).
+async fn persist<Store: SessionStore>(
+    store: &Store,
+    expiry: Expiry,
+    session: &mut Session,
+) -> Result<SaveOutcome> {
+    let now = store.clock().now();
+    if session.should_save() || session.is_destroyed() {
+        session.set_deadline(expiry.deadline(session.created_at(), now));
+        return store.save(session).await;
+    }
+    let Some(at) = expiry
+        .touch_due(session, now)
+        .filter(|_| session.is_stored())
+    else {
+        return Ok(SaveOutcome::Unchanged);
+    };
+    let touched = store.touch(&store.key_of(session.id()), Some(at)).await?;
+    Ok(if touched {
+        SaveOutcome::Touched
+    } else {
+        SaveOutcome::Gone
+    })
 }
 
 fn cookie_for(

@@ -1,6 +1,10 @@
 //! One enum over the compiled-in stores, and store URLs.
 
-use crate::{Changes, Error, Record, Result, SessionId, SessionStore, StorageKey};
+use time::OffsetDateTime;
+
+use crate::{
+    Changes, Clock, DynSessionStore, Error, Record, Result, SessionId, SessionStore, StorageKey,
+};
 
 #[cfg(all(feature = "fs", unix))]
 use super::FilesystemStore;
@@ -68,52 +72,55 @@ pub fn open(url: &str) -> Result<AnyStore> {
     }
 }
 
+impl AnyStore {
+    /// The store inside, erased; every trait method forwards through it.
+    fn inner(&self) -> &dyn DynSessionStore {
+        match self {
+            Self::Memory(store) => store,
+            #[cfg(all(feature = "fs", unix))]
+            Self::Filesystem(store) => store,
+        }
+    }
+}
+
 impl SessionStore for AnyStore {
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<bool> {
-        match self {
-            Self::Memory(store) => store.create(id, record).await,
-            #[cfg(all(feature = "fs", unix))]
-            Self::Filesystem(store) => store.create(id, record).await,
-        }
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
+        self.inner().create_boxed(key, record).await
     }
-
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>> {
-        match self {
-            Self::Memory(store) => store.load(id).await,
-            #[cfg(all(feature = "fs", unix))]
-            Self::Filesystem(store) => store.load(id).await,
-        }
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        self.inner().load_boxed(key).await
     }
-
-    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool> {
-        match self {
-            Self::Memory(store) => store.update(id, changes).await,
-            #[cfg(all(feature = "fs", unix))]
-            Self::Filesystem(store) => store.update(id, changes).await,
-        }
+    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
+        self.inner().update_boxed(key, changes).await
     }
-
-    async fn delete(&self, id: &SessionId) -> Result<bool> {
-        match self {
-            Self::Memory(store) => store.delete(id).await,
-            #[cfg(all(feature = "fs", unix))]
-            Self::Filesystem(store) => store.delete(id).await,
-        }
+    async fn delete(&self, key: &StorageKey) -> Result<bool> {
+        self.inner().delete_boxed(key).await
     }
-
+    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        self.inner().delete_expired_boxed(key).await
+    }
     async fn list(&self) -> Result<Vec<StorageKey>> {
-        match self {
-            Self::Memory(store) => store.list().await,
-            #[cfg(all(feature = "fs", unix))]
-            Self::Filesystem(store) => store.list().await,
-        }
+        self.inner().list_boxed().await
     }
-
+    async fn touch(&self, key: &StorageKey, expires_at: Option<OffsetDateTime>) -> Result<bool> {
+        self.inner().touch_boxed(key, expires_at).await
+    }
+    async fn prune(&self) -> Result<u64> {
+        self.inner().prune_boxed().await
+    }
+    fn clock(&self) -> Clock {
+        self.inner().clock_dyn()
+    }
+    fn key_of(&self, id: &SessionId) -> StorageKey {
+        self.inner().key_of_dyn(id)
+    }
     fn renews_missing(&self) -> bool {
-        match self {
-            Self::Memory(store) => store.renews_missing(),
-            #[cfg(all(feature = "fs", unix))]
-            Self::Filesystem(store) => store.renews_missing(),
-        }
+        self.inner().renews_missing_dyn()
+    }
+    fn generate_key(&self) -> Result<SessionId> {
+        self.inner().generate_key_dyn()
+    }
+    fn parse_key(&self, key: &str) -> Option<SessionId> {
+        self.inner().parse_key_dyn(key)
     }
 }

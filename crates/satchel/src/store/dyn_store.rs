@@ -4,7 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::{Changes, Record, Result, SessionId, SessionStore, StorageKey};
+use time::OffsetDateTime;
+
+use crate::{Changes, Clock, Record, Result, SessionId, SessionStore, StorageKey};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -15,7 +17,7 @@ mod sealed {
 
 /// The object-safe face of every [`SessionStore`], so stores can be chosen at run time:
 /// `Arc<dyn DynSessionStore>` is itself a `SessionStore`. Implemented for every store;
-/// it cannot be implemented directly.
+/// it cannot be implemented directly. Each method forwards to the one it names.
 ///
 /// # Example
 /// ```
@@ -27,79 +29,82 @@ mod sealed {
 /// let mut session = store.new_session()?;
 /// session.insert("a", 1)?;
 /// store.save(&mut session).await?;
-/// assert!(store.load(session.id()).await?.is_some());
+/// assert!(store.load(&store.key_of(session.id())).await?.is_some());
 /// # Ok::<(), satchel::Error>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[allow(missing_docs, clippy::missing_errors_doc)] // each method is documented where it is named
 pub trait DynSessionStore: sealed::Sealed + Send + Sync + 'static {
-    /// [`SessionStore::create`], boxed.
-    ///
-    /// # Errors
-    /// As [`SessionStore::create`].
     fn create_boxed<'a>(
         &'a self,
-        id: &'a SessionId,
+        key: &'a StorageKey,
         record: &'a Record,
     ) -> BoxFuture<'a, Result<bool>>;
-    /// [`SessionStore::load`], boxed.
-    ///
-    /// # Errors
-    /// As [`SessionStore::load`].
-    fn load_boxed<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<Record>>>;
-    /// [`SessionStore::update`], boxed.
-    ///
-    /// # Errors
-    /// As [`SessionStore::update`].
+    fn load_boxed<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, Result<Option<Record>>>;
     fn update_boxed<'a>(
         &'a self,
-        id: &'a SessionId,
+        key: &'a StorageKey,
         changes: &'a Changes,
     ) -> BoxFuture<'a, Result<bool>>;
-    /// [`SessionStore::delete`], boxed.
-    ///
-    /// # Errors
-    /// As [`SessionStore::delete`].
-    fn delete_boxed<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<bool>>;
-    /// [`SessionStore::list`], boxed.
-    ///
-    /// # Errors
-    /// As [`SessionStore::list`].
+    fn delete_boxed<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, Result<bool>>;
+    fn delete_expired_boxed<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, Result<bool>>;
     fn list_boxed(&self) -> BoxFuture<'_, Result<Vec<StorageKey>>>;
-    /// [`SessionStore::renews_missing`].
+    fn touch_boxed<'a>(
+        &'a self,
+        key: &'a StorageKey,
+        expires_at: Option<OffsetDateTime>,
+    ) -> BoxFuture<'a, Result<bool>>;
+    fn prune_boxed(&self) -> BoxFuture<'_, Result<u64>>;
+    fn clock_dyn(&self) -> Clock;
+    fn key_of_dyn(&self, id: &SessionId) -> StorageKey;
     fn renews_missing_dyn(&self) -> bool;
-    /// [`SessionStore::generate_key`].
-    ///
-    /// # Errors
-    /// As [`SessionStore::generate_key`].
     fn generate_key_dyn(&self) -> Result<SessionId>;
-    /// [`SessionStore::parse_key`].
     fn parse_key_dyn(&self, key: &str) -> Option<SessionId>;
 }
 
 impl<T: SessionStore> DynSessionStore for T {
     fn create_boxed<'a>(
         &'a self,
-        id: &'a SessionId,
+        key: &'a StorageKey,
         record: &'a Record,
     ) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(self.create(id, record))
+        Box::pin(self.create(key, record))
     }
-    fn load_boxed<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<Record>>> {
-        Box::pin(self.load(id))
+    fn load_boxed<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, Result<Option<Record>>> {
+        Box::pin(self.load(key))
     }
     fn update_boxed<'a>(
         &'a self,
-        id: &'a SessionId,
+        key: &'a StorageKey,
         changes: &'a Changes,
     ) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(self.update(id, changes))
+        Box::pin(self.update(key, changes))
     }
-    fn delete_boxed<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(self.delete(id))
+    fn delete_boxed<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.delete(key))
+    }
+    fn delete_expired_boxed<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.delete_expired(key))
     }
     fn list_boxed(&self) -> BoxFuture<'_, Result<Vec<StorageKey>>> {
         Box::pin(self.list())
+    }
+    fn touch_boxed<'a>(
+        &'a self,
+        key: &'a StorageKey,
+        expires_at: Option<OffsetDateTime>,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.touch(key, expires_at))
+    }
+    fn prune_boxed(&self) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(self.prune())
+    }
+    fn clock_dyn(&self) -> Clock {
+        self.clock()
+    }
+    fn key_of_dyn(&self, id: &SessionId) -> StorageKey {
+        self.key_of(id)
     }
     fn renews_missing_dyn(&self) -> bool {
         self.renews_missing()
@@ -113,20 +118,35 @@ impl<T: SessionStore> DynSessionStore for T {
 }
 
 impl SessionStore for Arc<dyn DynSessionStore> {
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<bool> {
-        (**self).create_boxed(id, record).await
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
+        (**self).create_boxed(key, record).await
     }
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>> {
-        (**self).load_boxed(id).await
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        (**self).load_boxed(key).await
     }
-    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool> {
-        (**self).update_boxed(id, changes).await
+    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
+        (**self).update_boxed(key, changes).await
     }
-    async fn delete(&self, id: &SessionId) -> Result<bool> {
-        (**self).delete_boxed(id).await
+    async fn delete(&self, key: &StorageKey) -> Result<bool> {
+        (**self).delete_boxed(key).await
+    }
+    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        (**self).delete_expired_boxed(key).await
     }
     async fn list(&self) -> Result<Vec<StorageKey>> {
         (**self).list_boxed().await
+    }
+    async fn touch(&self, key: &StorageKey, expires_at: Option<OffsetDateTime>) -> Result<bool> {
+        (**self).touch_boxed(key, expires_at).await
+    }
+    async fn prune(&self) -> Result<u64> {
+        (**self).prune_boxed().await
+    }
+    fn clock(&self) -> Clock {
+        (**self).clock_dyn()
+    }
+    fn key_of(&self, id: &SessionId) -> StorageKey {
+        (**self).key_of_dyn(id)
     }
     fn renews_missing(&self) -> bool {
         (**self).renews_missing_dyn()

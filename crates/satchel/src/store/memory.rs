@@ -3,15 +3,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use time::OffsetDateTime;
-
-use crate::{Changes, Record, Result, SessionId, SessionStore, StorageKey};
+use crate::{Changes, Clock, Record, Result, SessionStore, StorageKey};
 
 /// Sessions in memory, for tests and single-process apps; clones share the same map.
 ///
 /// Every operation takes one lock for its whole read-apply-write, so concurrent saves of
-/// one session merge their changes. Expired records are never returned and are dropped
-/// when next touched.
+/// one session merge their changes. Expired records are never handed out as sessions and
+/// go at the next [`SessionStore::prune`].
 ///
 /// # Example
 /// ```
@@ -31,6 +29,7 @@ use crate::{Changes, Record, Result, SessionId, SessionStore, StorageKey};
 #[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     records: Arc<Mutex<HashMap<StorageKey, Record>>>,
+    clock: Clock,
 }
 
 impl MemoryStore {
@@ -44,6 +43,20 @@ impl MemoryStore {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Judges expiry by `clock` (tests use a manual one).
+    ///
+    /// # Example
+    /// ```
+    /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
+    /// let store = satchel::MemoryStore::new().with_clock(clock);
+    /// # let _ = store;
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// How many records the store holds, expired ones included.
@@ -75,50 +88,63 @@ impl MemoryStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The live record under `key`, dropping it if it has expired.
-    fn live<'a>(
-        map: &'a mut HashMap<StorageKey, Record>,
-        key: &StorageKey,
-    ) -> Option<&'a mut Record> {
-        let now = OffsetDateTime::now_utc();
-        if map.get(key).is_some_and(|record| record.is_expired(now)) {
-            map.remove(key);
-        }
-        map.get_mut(key)
+    fn is_live(&self, record: Option<&Record>) -> bool {
+        record.is_some_and(|record| !record.is_expired(self.clock.now()))
     }
 }
 
 impl SessionStore for MemoryStore {
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<bool> {
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
         let mut map = self.records();
-        let key = id.storage_key();
-        if Self::live(&mut map, &key).is_some() {
+        if self.is_live(map.get(key)) {
             return Ok(false);
         }
-        map.insert(key, record.clone());
+        map.insert(key.clone(), record.clone());
         Ok(true)
     }
 
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>> {
-        Ok(Self::live(&mut self.records(), &id.storage_key()).cloned())
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        Ok(self.records().get(key).cloned())
     }
 
-    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool> {
+    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
         let mut map = self.records();
-        let Some(record) = Self::live(&mut map, &id.storage_key()) else {
-            return Ok(false);
-        };
-        record.apply(changes);
-        Ok(true)
+        match map.get_mut(key) {
+            Some(record) if !record.is_expired(self.clock.now()) => {
+                record.apply(changes);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
-    async fn delete(&self, id: &SessionId) -> Result<bool> {
-        Ok(self.records().remove(&id.storage_key()).is_some())
+    async fn delete(&self, key: &StorageKey) -> Result<bool> {
+        Ok(self.records().remove(key).is_some())
+    }
+
+    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        let mut map = self.records();
+        let expired = map
+            .get(key)
+            .is_some_and(|record| record.is_expired(self.clock.now()));
+        Ok(expired && map.remove(key).is_some())
     }
 
     async fn list(&self) -> Result<Vec<StorageKey>> {
         let mut keys: Vec<_> = self.records().keys().cloned().collect();
         keys.sort();
         Ok(keys)
+    }
+
+    async fn prune(&self) -> Result<u64> {
+        let now = self.clock.now();
+        let mut map = self.records();
+        let before = map.len();
+        map.retain(|_, record| !record.is_expired(now));
+        Ok((before - map.len()) as u64)
+    }
+
+    fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 }

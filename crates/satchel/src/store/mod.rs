@@ -1,20 +1,24 @@
 //! The store contract and its backends.
 //!
-//! A [`SessionStore`] keeps [`Record`]s under the SHA-256 of the session id (a
-//! [`StorageKey`]). It has five required, record-level operations, and on top of them the
-//! operations of werkzeug's `SessionStore` come for free: [`SessionStore::new_session`],
-//! [`SessionStore::get`], [`SessionStore::save`], [`SessionStore::save_if_modified`],
-//! [`SessionStore::generate_key`] and [`SessionStore::is_valid_key`]; werkzeug's
-//! `delete(session)` is [`SessionStore::delete`] with the session's id.
+//! A [`SessionStore`] keeps [`Record`]s under a [`StorageKey`]: the SHA-256 of the session
+//! id, so a leaked store holds no usable cookie. It has six required, record-level
+//! operations; on top of them the operations of werkzeug's `SessionStore` come for free:
+//! [`SessionStore::new_session`], [`SessionStore::get`], [`SessionStore::save`],
+//! [`SessionStore::save_if_modified`], [`SessionStore::generate_key`] and
+//! [`SessionStore::is_valid_key`]; werkzeug's `delete(session)` is [`SessionStore::delete`]
+//! with the session's key, and [`SessionStore::prune`] is the clean-up werkzeug left to cron.
 //!
 //! # The contract
-//! - `create` inserts a record only if none is stored under that id: it never overwrites
-//!   another session. Only `create` inserts.
-//! - `load` never returns a record whose expiry has passed.
+//! - `create` inserts a record only if no live record is stored under that key: it never
+//!   overwrites another session. Only `create` inserts.
+//! - `load` returns what is stored, expired or not (callers check
+//!   [`Record::is_expired`]; [`SessionStore::get`] never hands out an expired session).
 //! - `update` applies a session's [`Changes`] to the record stored *now*, atomically with
-//!   respect to other `update`s of the same session, and writes nothing when no record is
-//!   stored (a deleted or rotated session never comes back).
-//! - `delete` removes the record; `list` gives every stored key.
+//!   respect to other writers of the same session, and writes nothing when no live record
+//!   is stored: a deleted, rotated or expired session never comes back.
+//! - `delete` removes a record; `delete_expired` removes it only if it has expired, in the
+//!   same atomic step as the check, so a session refreshed at that moment survives.
+//! - `list` gives every stored key. Time comes from [`SessionStore::clock`].
 //!
 //! The suite in `tests/store_contract.rs` checks all of this for every backend.
 //!
@@ -23,48 +27,54 @@
 //! use std::collections::HashMap;
 //! use std::sync::Mutex;
 //!
-//! use satchel::{Changes, Record, Result, SessionId, SessionStore, StorageKey};
+//! use satchel::{Changes, Record, Result, SessionStore, StorageKey};
+//! use time::OffsetDateTime;
 //!
 //! #[derive(Default)]
 //! struct MapStore(Mutex<HashMap<StorageKey, Record>>);
 //!
 //! impl MapStore {
 //!     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<StorageKey, Record>> {
-//!         // A panic while holding the lock cannot leave a record half-written here.
+//!         // Every critical section leaves the map whole, so a poisoned lock is still good.
 //!         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+//!     }
+//!
+//!     fn is_live(&self, record: Option<&Record>) -> bool {
+//!         record.is_some_and(|r| !r.is_expired(self.clock().now()))
 //!     }
 //! }
 //!
 //! impl SessionStore for MapStore {
-//!     async fn create(&self, id: &SessionId, record: &Record) -> Result<bool> {
+//!     async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
 //!         let mut map = self.map();
-//!         let key = id.storage_key();
-//!         let now = time::OffsetDateTime::now_utc();
-//!         if map.get(&key).is_some_and(|r| !r.is_expired(now)) {
+//!         if self.is_live(map.get(key)) {
 //!             return Ok(false);
 //!         }
-//!         map.insert(key, record.clone());
+//!         map.insert(key.clone(), record.clone());
 //!         Ok(true)
 //!     }
 //!
-//!     async fn load(&self, id: &SessionId) -> Result<Option<Record>> {
-//!         let now = time::OffsetDateTime::now_utc();
-//!         Ok(self.map().get(&id.storage_key()).filter(|r| !r.is_expired(now)).cloned())
+//!     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+//!         Ok(self.map().get(key).cloned())
 //!     }
 //!
-//!     async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool> {
-//!         let now = time::OffsetDateTime::now_utc();
-//!         match self.map().get_mut(&id.storage_key()) {
-//!             Some(record) if !record.is_expired(now) => {
-//!                 record.apply(changes);
-//!                 Ok(true)
-//!             }
-//!             _ => Ok(false),
+//!     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
+//!         let mut map = self.map();
+//!         if !self.is_live(map.get(key)) {
+//!             return Ok(false);
 //!         }
+//!         map.entry(key.clone()).and_modify(|record| record.apply(changes));
+//!         Ok(true)
 //!     }
 //!
-//!     async fn delete(&self, id: &SessionId) -> Result<bool> {
-//!         Ok(self.map().remove(&id.storage_key()).is_some())
+//!     async fn delete(&self, key: &StorageKey) -> Result<bool> {
+//!         Ok(self.map().remove(key).is_some())
+//!     }
+//!
+//!     async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+//!         let mut map = self.map();
+//!         let expired = map.get(key).is_some_and(|r| r.is_expired(self.clock().now()));
+//!         Ok(expired && map.remove(key).is_some())
 //!     }
 //!
 //!     async fn list(&self) -> Result<Vec<StorageKey>> {
@@ -86,7 +96,9 @@
 
 use std::future::Future;
 
-use crate::{Changes, Record, Result, Session, SessionId, StorageKey};
+use time::OffsetDateTime;
+
+use crate::{Changes, Clock, Record, Result, Session, SessionId, StorageKey};
 
 mod any;
 mod dyn_store;
@@ -102,7 +114,7 @@ pub use fs::FilesystemStore;
 pub use memory::MemoryStore;
 pub use save::SaveOutcome;
 
-/// Where sessions live. Implement the five record-level methods; the werkzeug-style
+/// Where sessions live. Implement the six record-level methods; the werkzeug-style
 /// session operations are provided. See the [module docs](self) for the contract and a
 /// complete custom store.
 ///
@@ -118,48 +130,104 @@ pub use save::SaveOutcome;
 /// let mut session = store.new_session()?;
 /// session.insert("n", 1)?;
 /// store.save_if_modified(&mut session).await?;
-/// assert_eq!(store.list().await?.len(), 1);
+/// assert_eq!(store.list().await?, [store.key_of(session.id())]);
 /// # Ok::<(), satchel::Error>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait SessionStore: Send + Sync + 'static {
-    /// Inserts `record` under `id` unless a live record is stored there; `Ok(false)` means
+    /// Inserts `record` under `key` unless a live record is stored there; `Ok(false)` means
     /// nothing was written.
     ///
     /// # Errors
     /// The backend failed.
-    fn create(&self, id: &SessionId, record: &Record) -> impl Future<Output = Result<bool>> + Send;
+    fn create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// The record stored under `id`, unless missing, expired or unreadable.
+    /// The record stored under `key`, expired or not; `None` when missing or unreadable.
     ///
     /// # Errors
     /// The backend failed (a corrupt record is `Ok(None)`, reported through `tracing`).
-    fn load(&self, id: &SessionId) -> impl Future<Output = Result<Option<Record>>> + Send;
+    fn load(&self, key: &StorageKey) -> impl Future<Output = Result<Option<Record>>> + Send;
 
-    /// Applies `changes` to the record stored now, atomically; `Ok(false)` when no live
-    /// record is stored (nothing is written then).
+    /// Applies `changes` to the live record stored now, atomically; `Ok(false)` when no
+    /// live record is stored (nothing is written then).
     ///
     /// # Errors
     /// The backend failed, or [`Error::Conflict`](crate::Error::Conflict) when the change
     /// could not be applied against concurrent writers.
     fn update(
         &self,
-        id: &SessionId,
+        key: &StorageKey,
         changes: &Changes,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// Removes the record under `id`; `Ok(false)` when there was none.
+    /// Removes the record under `key`; `Ok(false)` when there was none.
     ///
     /// # Errors
     /// The backend failed.
-    fn delete(&self, id: &SessionId) -> impl Future<Output = Result<bool>> + Send;
+    fn delete(&self, key: &StorageKey) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Removes the record under `key` only if it has expired, checked in the same atomic
+    /// step; `Ok(true)` when it was removed.
+    ///
+    /// # Errors
+    /// The backend failed.
+    fn delete_expired(&self, key: &StorageKey) -> impl Future<Output = Result<bool>> + Send;
 
     /// Every stored key (hashes of ids, never the ids themselves).
     ///
     /// # Errors
     /// The backend failed.
     fn list(&self) -> impl Future<Output = Result<Vec<StorageKey>>> + Send;
+
+    /// Writes a new expiry without touching the data (a session that was only read);
+    /// `Ok(false)` when no live record is stored.
+    ///
+    /// # Errors
+    /// As [`SessionStore::update`].
+    fn touch(
+        &self,
+        key: &StorageKey,
+        expires_at: Option<OffsetDateTime>,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        async move {
+            let changes = Changes {
+                expires_at,
+                ..Changes::default()
+            };
+            self.update(key, &changes).await
+        }
+    }
+
+    /// Deletes every expired session and returns how many went. Sessions refreshed while
+    /// it runs are kept (see [`SessionStore::delete_expired`]).
+    ///
+    /// # Errors
+    /// The backend failed; sessions deleted before the failure stay deleted.
+    fn prune(&self) -> impl Future<Output = Result<u64>> + Send {
+        async move {
+            let mut deleted = 0;
+            for key in self.list().await? {
+                deleted += u64::from(self.delete_expired(&key).await?);
+            }
+            Ok(deleted)
+        }
+    }
+
+    /// The clock the store judges expiry by (the system clock unless configured).
+    fn clock(&self) -> Clock {
+        Clock::system()
+    }
+
+    /// The key a session id is stored under: SHA-256 of the id, unless a store's format
+    /// says otherwise.
+    fn key_of(&self, id: &SessionId) -> StorageKey {
+        id.storage_key()
+    }
 
     /// Whether [`SessionStore::get`] gives a fresh id when the cookie's id is unknown (the
     /// default, and the safe choice), or keeps it as werkzeug's `renew_missing=False` does.
@@ -190,7 +258,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// # Errors
     /// The operating system cannot provide randomness.
     fn new_session(&self) -> Result<Session> {
-        Ok(Session::new(self.generate_key()?))
+        Ok(Session::new_at(self.generate_key()?, self.clock().now()))
     }
 
     /// The session named by a cookie value. An invalid, unknown or expired id gives a fresh
@@ -204,10 +272,10 @@ pub trait SessionStore: Send + Sync + 'static {
                 tracing::debug!("malformed session id; starting a fresh session");
                 return self.new_session();
             };
-            let now = time::OffsetDateTime::now_utc();
-            match self.load(&id).await? {
+            let now = self.clock().now();
+            match self.load(&self.key_of(&id)).await? {
                 Some(record) if !record.is_expired(now) => Ok(Session::from_record(id, record)),
-                _ if !self.renews_missing() => Ok(Session::adopted(id)),
+                _ if !self.renews_missing() => Ok(Session::adopted(id, now)),
                 _ => {
                     tracing::debug!("unknown or expired session id; starting a fresh session");
                     self.new_session()

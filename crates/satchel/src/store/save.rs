@@ -34,6 +34,9 @@ pub enum SaveOutcome {
     Updated,
     /// A record under the new id was written and the old one deleted.
     Rotated,
+    /// Only the expiry was written, for a session that was read but not changed (the
+    /// middleware's sliding idle timeout; [`SessionStore::save`] never returns it).
+    Touched,
     /// The session was destroyed and its record deleted.
     Deleted,
     /// The stored record was gone (deleted, rotated or expired meanwhile); nothing was
@@ -57,7 +60,10 @@ pub(super) async fn save<S: SessionStore + ?Sized>(
     if !session.is_stored() {
         return create(store, session).await;
     }
-    let outcome = if store.update(session.id(), &session.changes()).await? {
+    let outcome = if store
+        .update(&store.key_of(session.id()), &session.changes())
+        .await?
+    {
         session.mark_saved();
         SaveOutcome::Updated
     } else {
@@ -73,10 +79,10 @@ async fn destroy<S: SessionStore + ?Sized>(
 ) -> Result<SaveOutcome> {
     let mut deleted = false;
     if let Some(previous) = session.previous_id() {
-        deleted |= store.delete(previous).await?;
+        deleted |= store.delete(&store.key_of(previous)).await?;
     }
     if session.is_stored() {
-        deleted |= store.delete(session.id()).await?;
+        deleted |= store.delete(&store.key_of(session.id())).await?;
     }
     session.mark_gone();
     Ok(if deleted {
@@ -92,7 +98,13 @@ async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
     let Some(old) = session.previous_id().cloned() else {
         return create(store, session).await;
     };
-    let Some(mut record) = store.load(&old).await? else {
+    let old = store.key_of(&old);
+    let now = store.clock().now();
+    let Some(mut record) = store
+        .load(&old)
+        .await?
+        .filter(|record| !record.is_expired(now))
+    else {
         session.mark_gone();
         return Ok(SaveOutcome::Gone);
     };
@@ -107,9 +119,8 @@ async fn create<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
     let record = session.to_record();
     if !session.is_new() {
         // werkzeug's adopted id (renew_missing=False): another request may have created it.
-        if !store.create(session.id(), &record).await?
-            && !store.update(session.id(), &session.changes()).await?
-        {
+        let key = store.key_of(session.id());
+        if !store.create(&key, &record).await? && !store.update(&key, &session.changes()).await? {
             session.mark_gone();
             return Ok(SaveOutcome::Gone);
         }
@@ -129,7 +140,7 @@ async fn insert_unique<S: SessionStore + ?Sized>(
     record: &crate::Record,
 ) -> Result<()> {
     for _ in 0..CREATE_ATTEMPTS {
-        if store.create(session.id(), record).await? {
+        if store.create(&store.key_of(session.id()), record).await? {
             return Ok(());
         }
         tracing::warn!("session id collision on create; generating another id");

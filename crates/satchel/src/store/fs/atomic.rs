@@ -27,3 +27,30 @@ pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> i
     // Without this the rename itself may not survive a power loss.
     File::open(dir)?.sync_all()
 }
+
+/// Temp files older than this are leftovers of a crashed writer, not writes in progress.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes temp files that a killed writer left behind; best effort, errors are logged.
+pub(super) fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let is_temp = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.ends_with(TEMP_SUFFIX));
+        let age = entry
+            .metadata()
+            .ok()
+            .and_then(|meta| meta.modified().ok())
+            .and_then(|at| at.elapsed().ok());
+        if is_temp
+            && age.is_some_and(|age| age > STALE_TEMP_AGE)
+            && let Err(err) = std::fs::remove_file(entry.path())
+        {
+            tracing::warn!(file = %entry.path().display(), "could not remove a stale temp file: {err}");
+        }
+    }
+}

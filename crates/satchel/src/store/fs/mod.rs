@@ -3,9 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use time::OffsetDateTime;
-
-use crate::{Changes, Error, Record, Result, SessionId, SessionStore, StorageKey};
+use crate::{Changes, Clock, Error, Record, Result, SessionStore, StorageKey};
 
 mod atomic;
 mod directory;
@@ -58,6 +56,7 @@ struct Inner {
     template: FilenameTemplate,
     renew_missing: bool,
     mode: u32,
+    clock: Clock,
 }
 
 impl FilesystemStore {
@@ -84,6 +83,7 @@ impl FilesystemStore {
                 template: FilenameTemplate::parse(FilenameTemplate::DEFAULT)?,
                 renew_missing: true,
                 mode: 0o600,
+                clock: Clock::system(),
             }),
         })
     }
@@ -163,6 +163,20 @@ impl FilesystemStore {
         self.with(|inner| inner.mode = mode & 0o777)
     }
 
+    /// Judges expiry by `clock` (tests use a manual one).
+    ///
+    /// # Example
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
+    /// let store = satchel::FilesystemStore::new(dir.path())?.with_clock(clock);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_clock(self, clock: Clock) -> Self {
+        self.with(|inner| inner.clock = clock)
+    }
+
     /// The directory sessions live in.
     ///
     /// # Example
@@ -229,17 +243,22 @@ impl Inner {
         self.dir.join(self.template.file_name(key))
     }
 
-    /// The live record in `key`'s file; a corrupt one is reported and counts as none.
-    fn read_live(&self, key: &StorageKey) -> Result<Option<Record>> {
+    /// The record in `key`'s file, expired or not; a corrupt one is reported and counts as none.
+    fn read(&self, key: &StorageKey) -> Result<Option<Record>> {
         let path = self.path_of(key);
         Ok(match format::read(&path)? {
-            Stored::Found(record) if !record.is_expired(OffsetDateTime::now_utc()) => Some(record),
-            Stored::Found(_) | Stored::Missing => None,
+            Stored::Found(record) => Some(record),
+            Stored::Missing => None,
             Stored::Corrupt(why) => {
                 tracing::warn!(file = %path.display(), "corrupt session file read as no session: {why}");
                 None
             }
         })
+    }
+
+    fn read_live(&self, key: &StorageKey) -> Result<Option<Record>> {
+        let now = self.clock.now();
+        Ok(self.read(key)?.filter(|record| !record.is_expired(now)))
     }
 
     fn write(&self, key: &StorageKey, record: &Record) -> Result<()> {
@@ -259,7 +278,7 @@ impl Inner {
 
     fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
         // No lock: files are replaced by rename, so a reader sees a whole old or new file.
-        match self.read_live(key) {
+        match self.read(key) {
             Err(Error::Io(err)) => {
                 tracing::warn!(file = %self.path_of(key).display(), "unreadable session file read as no session: {err}");
                 Ok(None)
@@ -280,6 +299,19 @@ impl Inner {
 
     fn delete(&self, key: &StorageKey) -> Result<bool> {
         let _lock = SessionLock::acquire(&self.dir, key)?;
+        self.remove(key)
+    }
+
+    fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        let _lock = SessionLock::acquire(&self.dir, key)?;
+        let now = self.clock.now();
+        match self.read(key)? {
+            Some(record) if record.is_expired(now) => self.remove(key),
+            _ => Ok(false),
+        }
+    }
+
+    fn remove(&self, key: &StorageKey) -> Result<bool> {
         match std::fs::remove_file(self.path_of(key)) {
             Ok(()) => Ok(true),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -298,33 +330,56 @@ impl Inner {
         keys.sort();
         Ok(keys)
     }
+
+    fn prune(&self) -> Result<u64> {
+        atomic::remove_stale_temp_files(&self.dir);
+        let mut deleted = 0;
+        for key in self.list()? {
+            deleted += u64::from(self.delete_expired(&key)?);
+        }
+        Ok(deleted)
+    }
 }
 
 impl SessionStore for FilesystemStore {
-    async fn create(&self, id: &SessionId, record: &Record) -> Result<bool> {
-        let (key, record) = (id.storage_key(), record.clone());
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
+        let (key, record) = (key.clone(), record.clone());
         self.blocking(move |inner| inner.create(&key, &record))
             .await
     }
 
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>> {
-        let key = id.storage_key();
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        let key = key.clone();
         self.blocking(move |inner| inner.load(&key)).await
     }
 
-    async fn update(&self, id: &SessionId, changes: &Changes) -> Result<bool> {
-        let (key, changes) = (id.storage_key(), changes.clone());
+    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
+        let (key, changes) = (key.clone(), changes.clone());
         self.blocking(move |inner| inner.update(&key, &changes))
             .await
     }
 
-    async fn delete(&self, id: &SessionId) -> Result<bool> {
-        let key = id.storage_key();
+    async fn delete(&self, key: &StorageKey) -> Result<bool> {
+        let key = key.clone();
         self.blocking(move |inner| inner.delete(&key)).await
+    }
+
+    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        let key = key.clone();
+        self.blocking(move |inner| inner.delete_expired(&key)).await
     }
 
     async fn list(&self) -> Result<Vec<StorageKey>> {
         self.blocking(Inner::list).await
+    }
+
+    /// One blocking task for the whole sweep instead of one per file.
+    async fn prune(&self) -> Result<u64> {
+        self.blocking(Inner::prune).await
+    }
+
+    fn clock(&self) -> Clock {
+        self.inner.clock.clone()
     }
 
     fn renews_missing(&self) -> bool {

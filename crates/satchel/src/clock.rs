@@ -1,0 +1,116 @@
+//! Where satchel reads the time: the system clock, or one that tests move by hand.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use time::{Duration, OffsetDateTime};
+
+/// The time source of a store and of the middleware's expiry checks.
+///
+/// [`Clock::system`] (the default) reads the system clock; [`Clock::manual`] stands still
+/// until moved, so expiry can be tested without sleeping. Clones of a manual clock share
+/// its time. Times are whole seconds, as stores keep them.
+///
+/// # Example
+/// ```
+/// use satchel::Clock;
+/// use time::{Duration, OffsetDateTime};
+///
+/// let clock = Clock::manual(OffsetDateTime::UNIX_EPOCH);
+/// let shared = clock.clone();
+/// clock.advance(Duration::minutes(5));
+/// assert_eq!(shared.now(), OffsetDateTime::UNIX_EPOCH + Duration::minutes(5));
+/// ```
+#[derive(Clone, Default)]
+pub struct Clock {
+    manual: Option<Arc<Mutex<OffsetDateTime>>>,
+}
+
+impl Clock {
+    /// The system clock.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(satchel::Clock::system().now() <= time::OffsetDateTime::now_utc());
+    /// ```
+    #[must_use]
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// A clock that shows `start` until moved with [`Clock::advance`] or [`Clock::set`].
+    ///
+    /// # Example
+    /// ```
+    /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
+    /// assert_eq!(clock.now().unix_timestamp(), 0);
+    /// ```
+    #[must_use]
+    pub fn manual(start: OffsetDateTime) -> Self {
+        Self {
+            manual: Some(Arc::new(Mutex::new(whole_seconds(start)))),
+        }
+    }
+
+    /// The current time, in whole seconds.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(satchel::Clock::system().now().nanosecond(), 0);
+    /// ```
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        match &self.manual {
+            Some(time) => *time
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            None => whole_seconds(OffsetDateTime::now_utc()),
+        }
+    }
+
+    /// Moves a manual clock forward by `by`; the system clock cannot be moved and ignores it.
+    ///
+    /// # Example
+    /// ```
+    /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
+    /// clock.advance(time::Duration::seconds(3));
+    /// assert_eq!(clock.now().unix_timestamp(), 3);
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        if let Some(time) = &self.manual {
+            let mut time = time
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *time = whole_seconds(*time + by);
+        }
+    }
+
+    /// Sets a manual clock to `at`; the system clock ignores it.
+    ///
+    /// # Example
+    /// ```
+    /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
+    /// clock.set(time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(1));
+    /// assert_eq!(clock.now().unix_timestamp(), 86_400);
+    /// ```
+    pub fn set(&self, at: OffsetDateTime) {
+        if let Some(time) = &self.manual {
+            *time
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = whole_seconds(at);
+        }
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.manual {
+            Some(_) => write!(f, "Clock::manual({})", self.now()),
+            None => f.write_str("Clock::system()"),
+        }
+    }
+}
+
+fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(0).unwrap_or(at)
+}
