@@ -1,1 +1,87 @@
-fn main() {}
+//! `satchel-demo`: parses the arguments, opens the store and serves the demo app until
+//! Ctrl-C. Exit codes: 0 after a clean shutdown, 1 for a bad setting or a server failure,
+//! 2 for a command line clap cannot parse.
+
+mod args;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use satchel::SessionLayer;
+use satchel::store::AnyStore;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::args::Args;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`).
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+/// Opens everything, then serves until Ctrl-C.
+///
+/// # Errors
+/// A one-line message for stderr.
+async fn run(args: &Args) -> Result<(), String> {
+    let layer = session_layer(args)?;
+    let listener = TcpListener::bind(&args.addr)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|err| format!("cannot read the listening address: {err}"))?;
+    println!(
+        "satchel demo listening on http://{addr} (store: {})",
+        args.store
+    );
+    axum::serve(listener, satchel_demo::app(layer))
+        .with_graceful_shutdown(ctrl_c())
+        .await
+        .map_err(|err| format!("the server failed: {err}"))
+}
+
+/// The session layer the arguments ask for; the timeouts are checked before the store is
+/// opened, so a bad option never creates a store directory.
+///
+/// # Errors
+/// A bad timeout, or a store URL the library rejects.
+fn session_layer(args: &Args) -> Result<SessionLayer<AnyStore>, String> {
+    let (idle, absolute) = (args.idle_timeout()?, args.absolute_timeout()?);
+    let store = satchel::store::open(&args.store)
+        .map_err(|err| format!("cannot open the store `{}`: {err}", args.store))?;
+    let mut layer = SessionLayer::new(store).with_cookie(args.cookie());
+    if let Some(idle) = idle {
+        layer = layer.with_idle_timeout(idle);
+    }
+    if let Some(absolute) = absolute {
+        layer = layer.with_absolute_timeout(absolute);
+    }
+    Ok(layer)
+}
+
+/// Resolves on Ctrl-C, letting requests in flight finish.
+async fn ctrl_c() {
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => tracing::info!("Ctrl-C: shutting down"),
+        Err(err) => {
+            // Without a signal handler, run until killed rather than stop at once.
+            tracing::warn!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The command line, and turning it into settings the library takes.
+
+use clap::Parser;
+use satchel::CookieConfig;
+use satchel::time::Duration;
+
+/// The satchel demo: a small web app whose sessions live in a satchel store.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub(crate) struct Args {
+    /// Address to listen on (host:port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub(crate) addr: String,
+    /// Where sessions are kept: file:DIR or memory:.
+    #[arg(long, value_name = "URL", default_value = "file:./sessions")]
+    pub(crate) store: String,
+    /// End a session after this long without use, e.g. 30m.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) idle_timeout: Option<std::time::Duration>,
+    /// End a session this long after it began, whatever its use, e.g. 12h.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) absolute_timeout: Option<std::time::Duration>,
+    /// Send the cookie without Secure, for plain HTTP on a host other than localhost.
+    #[arg(long)]
+    pub(crate) insecure_cookies: bool,
+}
+
+impl Args {
+    /// The cookie settings: satchel's hardened defaults, minus Secure if asked.
+    pub(crate) fn cookie(&self) -> CookieConfig {
+        CookieConfig::new().with_secure(!self.insecure_cookies)
+    }
+
+    /// `--idle-timeout`, checked.
+    ///
+    /// # Errors
+    /// The duration is zero or too long, with a message naming the option.
+    pub(crate) fn idle_timeout(&self) -> Result<Option<Duration>, String> {
+        self.idle_timeout
+            .map(|d| timeout("--idle-timeout", d))
+            .transpose()
+    }
+
+    /// `--absolute-timeout`, checked.
+    ///
+    /// # Errors
+    /// As [`Args::idle_timeout`].
+    pub(crate) fn absolute_timeout(&self) -> Result<Option<Duration>, String> {
+        self.absolute_timeout
+            .map(|d| timeout("--absolute-timeout", d))
+            .transpose()
+    }
+}
+
+/// A timeout as the library's duration type; zero would end every session at once.
+fn timeout(option: &str, duration: std::time::Duration) -> Result<Duration, String> {
+    if duration.is_zero() {
+        return Err(format!("{option} must be longer than zero"));
+    }
+    Duration::try_from(duration).map_err(|_| {
+        format!(
+            "{option} {} is too long",
+            humantime::format_duration(duration)
+        )
+    })
+}

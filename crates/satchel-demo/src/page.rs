@@ -1,0 +1,169 @@
+//! The HTML page at `/` and its forms, which work without JavaScript: each form posts and
+//! is redirected (303) back to the page.
+
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use satchel::{Session, SessionHandle};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::visitor::{self, COUNT, USER};
+
+/// The page's stylesheet, inline so the demo serves no other files.
+const CSS: &str = "
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+p.lead { color: #666; margin-top: 0; }
+section { border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }
+h2 { font-size: 1.1rem; margin: 0 0 .6rem; }
+.count { font-size: 2.4rem; font-weight: 600; }
+form { display: inline-flex; gap: .5rem; margin: .3rem .5rem .3rem 0; }
+input { padding: .35rem .5rem; border: 1px solid #bbb; border-radius: 4px; }
+button { padding: .35rem .9rem; border: 0; border-radius: 4px; background: #2d5be3; color: #fff; cursor: pointer; }
+button.quiet { background: #777; }
+pre { background: #f6f6f6; padding: .7rem; border-radius: 4px; overflow-x: auto; }
+code { font-size: .9em; }
+";
+
+/// The login form's fields.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginForm {
+    /// Who logs in.
+    user: String,
+}
+
+/// `GET /`: the page. It only reads the session, so a first visit creates none.
+pub(crate) async fn show(handle: SessionHandle) -> Result<Response, satchel::Error> {
+    let html = render(&*handle.load().await?);
+    Ok(([(CACHE_CONTROL, "no-store")], Html(html)).into_response())
+}
+
+/// `POST /login`: logs the user in (new session id) and goes back to the page.
+pub(crate) async fn login(
+    handle: SessionHandle,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, satchel::Error> {
+    let user = match form {
+        Ok(Form(LoginForm { user })) => user,
+        // 400 for every bad form, as for the API's bodies (axum says 422 for a missing field).
+        Err(rejection) => return Ok(problem(StatusCode::BAD_REQUEST, &rejection.body_text())),
+    };
+    if let Err(why) = visitor::check_user(&user) {
+        return Ok(problem(StatusCode::BAD_REQUEST, why));
+    }
+    visitor::log_in(&mut *handle.load().await?, &user)?;
+    Ok(back_to_page())
+}
+
+/// `POST /logout`: ends the session and goes back to the page.
+pub(crate) async fn logout(handle: SessionHandle) -> Result<Response, satchel::Error> {
+    handle.load().await?.destroy();
+    Ok(back_to_page())
+}
+
+/// `POST /count`: adds one to the counter and goes back to the page.
+pub(crate) async fn count(handle: SessionHandle) -> Result<Response, satchel::Error> {
+    if visitor::increment(&mut *handle.load().await?)?.is_none() {
+        let why = "The counter holds something other than an integer; delete `count` to restart.";
+        return Ok(problem(StatusCode::CONFLICT, why));
+    }
+    Ok(back_to_page())
+}
+
+/// A 303 to `/` (`Redirect::to`), so reloading the page does not post the form again.
+fn back_to_page() -> Response {
+    Redirect::to("/").into_response()
+}
+
+/// A small error page for a form that cannot be carried out.
+fn problem(status: StatusCode, why: &str) -> Response {
+    let body = format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>satchel demo</title><style>{CSS}</style>\
+         <h1>Sorry</h1><p>{}</p><p><a href=\"/\">Back</a></p>",
+        escape(why)
+    );
+    (status, Html(body)).into_response()
+}
+
+/// The page for `session`.
+fn render(session: &Session) -> String {
+    let count = session
+        .get_value(COUNT)
+        .map_or_else(|| "0".to_owned(), text);
+    let who = match session.get_value(USER) {
+        Some(user) => format!("Logged in as <strong>{}</strong>.", escape(&text(user))),
+        None => "Nobody is logged in.".to_owned(),
+    };
+    let data = format!("{:#}", Value::Object(session.data().clone()));
+    html(&escape(&count), &who, &escape(&data))
+}
+
+/// The page around its three parts, already escaped.
+fn html(count: &str, who: &str, data: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>satchel demo</title><style>{CSS}</style></head>
+<body>
+<h1>satchel demo</h1>
+<p class="lead">One session, kept server-side; the browser holds only its id.</p>
+<section><h2>Visits counted</h2>
+<p class="count">{count}</p>
+<form method="post" action="/count"><button type="submit">Count one more</button></form>
+</section>
+<section><h2>Who you are</h2>
+<p>{who}</p>
+<form method="post" action="/login"><input name="user" placeholder="your name" required aria-label="your name">
+<button type="submit">Log in</button></form>
+<form method="post" action="/logout"><button type="submit" class="quiet">Log out</button></form>
+</section>
+<section><h2>Session data</h2>
+<pre><code>{data}</code></pre>
+<p>The same as <a href="/api/session"><code>GET /api/session</code></a>.</p>
+</section>
+</body>
+</html>
+"#
+    )
+}
+
+/// A session value as the page shows it: strings as they are, anything else as JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Escapes text for HTML content and quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! The demo's routes, wrapped in the session layer.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use satchel::{SessionLayer, SessionStore};
+
+use crate::{page, routes};
+
+/// Request bodies are small JSON values or forms; anything bigger is refused (413), so a
+/// client cannot grow a session file by megabytes in one request.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The demo app: the page, its forms and the JSON API, with sessions from `layer`.
+///
+/// # Example
+/// ```
+/// let app = satchel_demo::app(satchel::SessionLayer::new(satchel::MemoryStore::new()));
+/// # let _ = app;
+/// ```
+pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
+    Router::new()
+        .route("/", get(page::show))
+        .route("/login", post(page::login))
+        .route("/logout", post(page::logout))
+        .route("/count", post(page::count))
+        .route("/api/session", get(routes::show))
+        .route(
+            "/api/session/{key}",
+            put(routes::set_key).delete(routes::remove_key),
+        )
+        .route("/api/counter", post(routes::count))
+        .route("/api/login", post(routes::login))
+        .route("/api/logout", post(routes::logout))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(layer)
+}

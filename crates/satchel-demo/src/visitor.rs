@@ -1,0 +1,71 @@
+//! What the demo keeps in a session, and the rules for changing it; shared by the page's
+//! forms and the JSON API so both behave the same.
+
+use satchel::Session;
+
+/// The key of the visit counter.
+pub(crate) const COUNT: &str = "count";
+/// The key of the logged-in user's name.
+pub(crate) const USER: &str = "user";
+
+/// Adds one to `count` (absent counts as 0) and returns the new value. `None` when `count`
+/// holds something else than an integer, or would overflow: it is then left as it is.
+///
+/// # Errors
+/// Never in practice (an integer always encodes); kept for `Session::insert`'s signature.
+pub(crate) fn increment(session: &mut Session) -> satchel::Result<Option<i64>> {
+    let next = match session.get_value(COUNT) {
+        None => Some(1),
+        Some(value) => value.as_i64().and_then(|n| n.checked_add(1)),
+    };
+    if let Some(n) = next {
+        session.insert(COUNT, n)?;
+    }
+    Ok(next)
+}
+
+/// Checks a login name: any string that is not blank.
+///
+/// # Errors
+/// Why the name is refused, for the client.
+pub(crate) fn check_user(name: &str) -> Result<(), &'static str> {
+    if name.trim().is_empty() {
+        return Err("`user` must be a non-empty string");
+    }
+    Ok(())
+}
+
+/// Logs `name` in: stores it and gives the session a new id, so an id planted before login
+/// (session fixation) is worthless after it.
+///
+/// # Errors
+/// The operating system cannot provide randomness for the new id.
+pub(crate) fn log_in(session: &mut Session, name: &str) -> satchel::Result<()> {
+    session.insert(USER, name)?;
+    session.rotate_id()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use satchel::SessionId;
+
+    #[test]
+    fn increment_starts_at_one_and_leaves_non_integers_alone() {
+        let mut session = Session::new(SessionId::generate().unwrap());
+        assert_eq!(increment(&mut session).unwrap(), Some(1));
+        assert_eq!(increment(&mut session).unwrap(), Some(2));
+        session.insert(COUNT, "many").unwrap();
+        assert_eq!(increment(&mut session).unwrap(), None);
+        session.insert(COUNT, i64::MAX).unwrap();
+        assert_eq!(increment(&mut session).unwrap(), None);
+        assert_eq!(session.get::<i64>(COUNT).unwrap(), Some(i64::MAX));
+    }
+
+    #[test]
+    fn blank_names_are_refused() {
+        assert!(check_user("").is_err());
+        assert!(check_user(" \t").is_err());
+        assert!(check_user("alice").is_ok());
+    }
+}

@@ -1,0 +1,374 @@
+//! The demo app end to end: the router in-process for every store, and the real binary
+//! for its command line.
+
+// Helpers outside `#[test]` fns are not covered by `allow-unwrap-in-tests`; a test fails by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use satchel::{FilesystemStore, MemoryStore, SessionLayer, SessionStore};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// What a test needs from a response.
+struct Reply {
+    status: StatusCode,
+    /// The `session_id` Set-Cookie header, whole.
+    set_cookie: Option<String>,
+    content_type: String,
+    location: Option<String>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// The `session_id=VALUE` pair to send back.
+    fn cookie(&self) -> String {
+        let header = self.set_cookie.as_deref().expect("a Set-Cookie header");
+        header.split(';').next().unwrap().to_owned()
+    }
+}
+
+/// One request through the app; `body` is sent without a Content-Type, as `curl` users might.
+async fn send(app: &Router, method: &str, uri: &str, cookie: Option<&str>, body: &str) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let request = request.body(Body::from(body.to_owned())).unwrap();
+    reply(app.clone().oneshot(request).await.unwrap()).await
+}
+
+/// A form post, as a browser sends it.
+async fn post_form(app: &Router, uri: &str, cookie: Option<&str>, body: &str) -> Reply {
+    let mut request =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let request = request.body(Body::from(body.to_owned())).unwrap();
+    reply(app.clone().oneshot(request).await.unwrap()).await
+}
+
+async fn reply(response: axum::response::Response) -> Reply {
+    let header = |name| {
+        let value = response.headers().get(name)?;
+        Some(value.to_str().unwrap().to_owned())
+    };
+    let cookies: Vec<_> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .collect();
+    assert!(
+        cookies.len() <= 1,
+        "several Set-Cookie headers: {cookies:?}"
+    );
+    let set_cookie = header(header::SET_COOKIE);
+    let content_type = header(header::CONTENT_TYPE).unwrap_or_default();
+    let location = header(header::LOCATION);
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8(bytes.to_vec()).unwrap();
+    Reply {
+        status,
+        set_cookie,
+        content_type,
+        location,
+        body,
+    }
+}
+
+fn app<S: SessionStore>(store: S) -> Router {
+    satchel_demo::app(SessionLayer::new(store))
+}
+
+/// Runs `test` once with a memory store and once with a filesystem store in a temp dir.
+async fn for_each_store<F, Fut>(test: F)
+where
+    F: Fn(Router) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    test(app(MemoryStore::new())).await;
+    let dir = tempfile::tempdir().unwrap();
+    test(app(
+        FilesystemStore::new(dir.path().join("sessions")).unwrap()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn the_api_flow_works_on_every_store() {
+    for_each_store(api_flow).await;
+}
+
+async fn api_flow(app: Router) {
+    let empty = send(&app, "GET", "/api/session", None, "").await;
+    assert_eq!((empty.status, empty.json()), (StatusCode::OK, json!({})));
+    assert_eq!(empty.set_cookie, None, "a read must not create a session");
+
+    let put = send(&app, "PUT", "/api/session/color", None, r#""blue""#).await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    let set = put.set_cookie.clone().unwrap();
+    for part in [
+        "session_id=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+    ] {
+        assert!(set.contains(part), "{set}");
+    }
+    let cookie = put.cookie();
+
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(read.json(), json!({"color": "blue"}));
+    assert_eq!(read.set_cookie, None);
+
+    for n in 1..=2 {
+        let counted = send(&app, "POST", "/api/counter", Some(&cookie), "").await;
+        assert_eq!(
+            (counted.status, counted.json()),
+            (StatusCode::OK, json!({"count": n}))
+        );
+    }
+    let removed = send(&app, "DELETE", "/api/session/color", Some(&cookie), "").await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(read.json(), json!({"count": 2}));
+
+    login_and_logout(&app, &cookie).await;
+}
+
+async fn login_and_logout(app: &Router, old: &str) {
+    let login = send(app, "POST", "/api/login", Some(old), r#"{"user": "alice"}"#).await;
+    assert_eq!(
+        (login.status, login.json()),
+        (StatusCode::OK, json!({"user": "alice"}))
+    );
+    let new = login.cookie();
+    assert_ne!(new, old, "login must give the session a new id");
+
+    let stale = send(app, "GET", "/api/session", Some(old), "").await;
+    assert_eq!(stale.json(), json!({}), "the old id must stop working");
+    assert_eq!(stale.set_cookie, None);
+    let read = send(app, "GET", "/api/session", Some(&new), "").await;
+    assert_eq!(read.json(), json!({"count": 2, "user": "alice"}));
+
+    let logout = send(app, "POST", "/api/logout", Some(&new), "").await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    let removal = logout.set_cookie.unwrap();
+    assert!(
+        removal.starts_with("session_id=;") && removal.contains("Max-Age=0"),
+        "{removal}"
+    );
+    let gone = send(app, "GET", "/api/session", Some(&new), "").await;
+    assert_eq!(gone.json(), json!({}));
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_400_and_change_nothing() {
+    for_each_store(malformed_bodies).await;
+}
+
+async fn malformed_bodies(app: Router) {
+    let cookie = send(&app, "PUT", "/api/session/a", None, "1")
+        .await
+        .cookie();
+    let bad = [
+        ("PUT", "/api/session/a", "not json"),
+        ("PUT", "/api/session/a", ""),
+        ("PUT", "/api/session/a", "[1,"),
+        ("POST", "/api/login", "not json"),
+        ("POST", "/api/login", "[]"),
+        ("POST", "/api/login", "{}"),
+        ("POST", "/api/login", r#"{"user": 5}"#),
+        ("POST", "/api/login", r#"{"user": ""}"#),
+        ("POST", "/api/login", r#"{"user": "   "}"#),
+    ];
+    for (method, uri, body) in bad {
+        for cookie in [None, Some(cookie.as_str())] {
+            let reply = send(&app, method, uri, cookie, body).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{method} {uri} {body:?}"
+            );
+            assert_json_error(&reply);
+            assert_eq!(reply.set_cookie, None, "{method} {uri} {body:?}");
+        }
+    }
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(
+        read.json(),
+        json!({"a": 1}),
+        "the session must be untouched"
+    );
+}
+
+fn assert_json_error(reply: &Reply) {
+    assert!(
+        reply.content_type.starts_with("application/json"),
+        "{}",
+        reply.content_type
+    );
+    let error = reply.json()["error"].clone();
+    assert!(
+        error.as_str().is_some_and(|e| !e.is_empty()),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn a_huge_body_is_refused_with_a_json_error() {
+    let app = app(MemoryStore::new());
+    let huge = format!("\"{}\"", "x".repeat(100 * 1024));
+    let reply = send(&app, "PUT", "/api/session/big", None, &huge).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_json_error(&reply);
+    assert_eq!(reply.set_cookie, None);
+}
+
+#[tokio::test]
+async fn a_counter_that_is_not_an_integer_is_a_conflict() {
+    let app = app(MemoryStore::new());
+    let cookie = send(&app, "PUT", "/api/session/count", None, r#""many""#)
+        .await
+        .cookie();
+    let reply = send(&app, "POST", "/api/counter", Some(&cookie), "").await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_json_error(&reply);
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(read.json(), json!({"count": "many"}));
+}
+
+#[tokio::test]
+async fn the_page_reads_without_creating_a_session() {
+    for_each_store(page_without_cookie).await;
+}
+
+async fn page_without_cookie(app: Router) {
+    let page = send(&app, "GET", "/", None, "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{}",
+        page.content_type
+    );
+    assert_eq!(page.set_cookie, None, "the page must not create a session");
+    assert!(
+        page.body
+            .contains(r#"<form method="post" action="/login">"#)
+    );
+    assert!(page.body.contains(r#"<input name="user""#));
+    assert!(page.body.contains("Nobody is logged in."));
+}
+
+#[tokio::test]
+async fn the_page_forms_log_in_count_and_log_out() {
+    for_each_store(page_forms).await;
+}
+
+async fn page_forms(app: Router) {
+    let login = post_form(&app, "/login", None, "user=%3Cb%3Ebob%3C%2Fb%3E").await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    assert_eq!(login.location.as_deref(), Some("/"));
+    let cookie = login.cookie();
+    let counted = post_form(&app, "/count", Some(&cookie), "").await;
+    assert_eq!(counted.status, StatusCode::SEE_OTHER);
+
+    let page = send(&app, "GET", "/", Some(&cookie), "").await;
+    assert!(
+        page.body.contains("&lt;b&gt;bob&lt;/b&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("<b>bob"),
+        "the user name must be escaped"
+    );
+    assert!(
+        page.body.contains(r#"<p class="count">1</p>"#),
+        "{}",
+        page.body
+    );
+
+    let logout = post_form(&app, "/logout", Some(&cookie), "").await;
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    assert!(logout.set_cookie.unwrap().contains("Max-Age=0"));
+    let page = send(&app, "GET", "/", Some(&cookie), "").await;
+    assert!(page.body.contains("Nobody is logged in."), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_blank_login_form_is_refused() {
+    let app = app(MemoryStore::new());
+    for body in ["user=", "user=+++", "name=alice"] {
+        let reply = post_form(&app, "/login", None, body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(reply.set_cookie, None, "{body}");
+    }
+}
+
+/// Runs the built binary with `args`, killing it if it has not exited within 30 seconds.
+fn run_binary(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_satchel-demo"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("satchel-demo {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn assert_one_line_error(stderr: &str, mentions: &str) {
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(mentions), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn an_unsupported_store_url_exits_1_with_one_line() {
+    let (code, stderr) =
+        run_binary(&["--addr", "127.0.0.1:0", "--store", "redis://127.0.0.1:6379"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_one_line_error(&stderr, "redis");
+}
+
+#[test]
+fn a_zero_timeout_exits_1_with_one_line() {
+    let args = [
+        "--addr",
+        "127.0.0.1:0",
+        "--store",
+        "memory:",
+        "--idle-timeout",
+        "0s",
+    ];
+    let (code, stderr) = run_binary(&args);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_one_line_error(&stderr, "--idle-timeout");
+}
