@@ -1,5 +1,6 @@
 //! The store contract, written once and run against every store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 mod common;
 
 use common::{FsStores, memory, now_clock};

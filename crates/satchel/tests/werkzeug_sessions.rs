@@ -1,5 +1,6 @@
 //! werkzeug's own session tests (tests/contrib/test_sessions.py), restated for
 //! `FilesystemStore`, plus the file-level behaviour werkzeug never tested.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 
