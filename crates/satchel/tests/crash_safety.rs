@@ -1,0 +1,107 @@
+//! A writer killed with SIGKILL at random points leaves every session file readable as an
+//! old or a new version, never a torn one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use satchel::{FilesystemStore, SessionId, SessionStore};
+
+const SESSIONS: usize = 8;
+const KILLS: usize = 25;
+const CHILD_DIR: &str = "SATCHEL_CRASH_DIR";
+const CHILD_IDS: &str = "SATCHEL_CRASH_IDS";
+
+/// What version `n` of a session holds: a payload whose length and content follow from `n`,
+/// so any mix of two versions is detectable.
+fn payload(n: u64) -> String {
+    let unit = char::from(b'a' + (n % 26) as u8);
+    unit.to_string().repeat((n % 3000) as usize + 1)
+}
+
+/// The child: saves new versions of the sessions as fast as it can, until killed.
+#[test]
+#[ignore = "run by killed_writers_leave_whole_files in a child process"]
+fn crash_writer_child() {
+    let (Ok(dir), Ok(ids)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_IDS)) else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = FilesystemStore::new(dir).unwrap();
+        let ids: Vec<_> = ids.split(',').map(|id| id.to_owned()).collect();
+        for round in 0.. {
+            let id = &ids[round % ids.len()];
+            let mut session = store.get(id).await.unwrap();
+            let n = session.get::<u64>("version").unwrap().unwrap_or(0) + 1;
+            session.insert("version", n).unwrap();
+            session.insert("payload", payload(n)).unwrap();
+            store.save(&mut session).await.unwrap();
+        }
+    });
+}
+
+fn random_below(bound: u64) -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    u64::from_le_bytes(bytes) % bound
+}
+
+#[tokio::test]
+async fn killed_writers_leave_whole_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FilesystemStore::new(dir.path()).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..SESSIONS {
+        let mut session = store.new_session().unwrap();
+        session.insert("version", 0).unwrap();
+        session.insert("payload", payload(0)).unwrap();
+        store.save(&mut session).await.unwrap();
+        ids.push(session.id().as_str().to_owned());
+    }
+
+    let started = Instant::now();
+    for _ in 0..KILLS {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["crash_writer_child", "--exact", "--ignored", "--nocapture"])
+            .env(CHILD_DIR, dir.path())
+            .env(CHILD_IDS, ids.join(","))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(30 + random_below(250)));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        check_every_file(&store, &ids).await;
+    }
+    let saves = total_versions(&store, &ids).await;
+    println!(
+        "{saves} saves across {KILLS} SIGKILLs in {:?}; every file whole",
+        started.elapsed()
+    );
+    assert!(saves > 0, "the child never saved");
+}
+
+async fn check_every_file(store: &FilesystemStore, ids: &[String]) {
+    for id in ids {
+        let key = store.key_of(&SessionId::parse(id).unwrap());
+        let record = store
+            .load(&key)
+            .await
+            .unwrap()
+            .expect("a session file is unreadable");
+        let n = record.data["version"].as_u64().unwrap();
+        assert_eq!(record.data["payload"], payload(n), "version {n} is torn");
+    }
+}
+
+async fn total_versions(store: &FilesystemStore, ids: &[String]) -> u64 {
+    let mut total = 0;
+    for id in ids {
+        let session = store.get(id).await.unwrap();
+        total += session.get::<u64>("version").unwrap().unwrap();
+    }
+    total
+}
