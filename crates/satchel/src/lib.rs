@@ -62,4 +62,9 @@ pub use crate::session::Session;
 pub use crate::store::FilesystemStore;
 pub use crate::store::{DynSessionStore, MemoryStore, SessionStore};
 pub use ::cookie::SameSite;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
 pub use time;

@@ -63,7 +63,7 @@ fn hostile_values(real_id: &str, real_key: &str) -> Vec<Vec<u8>> {
     values.push(real_key.as_bytes().to_vec()); // the stored key is not a cookie
     values.push(flipped);
     values.push(format!("{real_id}x").into_bytes());
-    values.push(real_id[1..].as_bytes().to_vec());
+    values.push(real_id.as_bytes()[1..].to_vec());
     values.push(real_id.to_ascii_lowercase().into_bytes());
     values.push(SessionId::generate().unwrap().as_str().as_bytes().to_vec()); // never issued
     values.push(b"\xc3\xa9\xc3\xa9\xc3\xa9".to_vec()); // non-ASCII bytes
