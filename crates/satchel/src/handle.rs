@@ -89,14 +89,23 @@ impl SessionHandle {
         let mut slot = Arc::clone(&self.slot).lock_owned().await;
         let session = match slot.session.take() {
             Some(session) => session,
-            None => match slot.cookie.take() {
-                Some(cookie) => self.store.get(&cookie).await?,
-                None => self.store.new_session()?,
-            },
+            None => self.fetch(slot.cookie.take()).await?,
         };
         Ok(SessionGuard(OwnedMutexGuard::map(slot, |slot| {
             slot.session.insert(session)
         })))
+    }
+
+    async fn fetch(&self, cookie: Option<String>) -> Result<Session> {
+        let Some(cookie) = cookie else {
+            return self.store.new_session();
+        };
+        let session = self.store.get(&cookie).await?;
+        if session.is_stored() && self.expiry.is_expired(&session, self.store.clock().now()) {
+            tracing::debug!("session past its absolute timeout; starting a fresh session");
+            return self.store.new_session();
+        }
+        Ok(session)
     }
 
     /// The session if some handler loaded it, for the middleware's commit step.

@@ -5,7 +5,7 @@ use http::HeaderMap;
 use http::header::COOKIE;
 use time::{Duration, OffsetDateTime};
 
-use crate::{Error, Result};
+use crate::{Error, Result, Session};
 
 /// How the session cookie is named and scoped.
 ///
@@ -29,6 +29,7 @@ use crate::{Error, Result};
 pub struct CookieConfig {
     name: String,
     max_age: Option<Duration>,
+    persistent: bool,
     expires: Option<OffsetDateTime>,
     path: String,
     domain: Option<String>,
@@ -42,6 +43,7 @@ impl Default for CookieConfig {
         Self {
             name: "session_id".into(),
             max_age: None,
+            persistent: false,
             expires: None,
             path: "/".into(),
             domain: None,
@@ -87,6 +89,23 @@ impl CookieConfig {
     #[must_use]
     pub fn with_max_age(mut self, max_age: Duration) -> Self {
         self.max_age = Some(max_age);
+        self
+    }
+
+    /// Makes the cookie live exactly as long as the session does on the server: its Max-Age
+    /// is the time left until the session's deadline (see [`Expiry`](crate::Expiry)), and it
+    /// is re-sent whenever that deadline moves. Without it (the default) the cookie is a
+    /// browser-session cookie that ends when the browser closes, while the server enforces
+    /// the deadline either way.
+    ///
+    /// # Example
+    /// ```
+    /// let config = satchel::CookieConfig::new().with_persistent(true);
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn with_persistent(mut self, persistent: bool) -> Self {
+        self.persistent = persistent;
         self
     }
 
@@ -213,7 +232,7 @@ impl CookieConfig {
 
     /// Whether every save should re-send the cookie (its expiry moves with each save).
     pub(crate) fn refreshes_on_save(&self) -> bool {
-        self.max_age.is_some()
+        self.max_age.is_some() || self.persistent
     }
 
     /// The first cookie with our name in the request; duplicates are logged and ignored.
@@ -233,12 +252,16 @@ impl CookieConfig {
         first
     }
 
-    /// The `Set-Cookie` for a session id.
-    pub(crate) fn session_cookie(&self, value: &str) -> Cookie<'static> {
-        let mut cookie = self.base(value.to_owned());
-        if let Some(max_age) = self.max_age {
+    /// The `Set-Cookie` that names `session`, at `now`.
+    pub(crate) fn session_cookie(&self, session: &Session, now: OffsetDateTime) -> Cookie<'static> {
+        let mut cookie = self.base(session.id().as_str().to_owned());
+        let deadline = session.expires_at().filter(|_| self.persistent);
+        let max_age = deadline
+            .map(|at| (at - now).max(Duration::ZERO))
+            .or(self.max_age);
+        if let Some(max_age) = max_age {
             cookie.set_max_age(max_age);
-            cookie.set_expires(OffsetDateTime::now_utc() + max_age);
+            cookie.set_expires(now + max_age);
         }
         if let Some(expires) = self.expires {
             cookie.set_expires(expires);
@@ -273,9 +296,14 @@ mod tests {
 
     #[test]
     fn default_cookie_is_hardened() {
-        let text = CookieConfig::new().session_cookie("abc").to_string();
+        let session = Session::new(crate::SessionId::generate().unwrap());
+        let now = OffsetDateTime::now_utc();
+        let text = CookieConfig::new()
+            .session_cookie(&session, now)
+            .to_string();
+        let pair = format!("session_id={}", session.id().as_str());
         for part in [
-            "session_id=abc",
+            pair.as_str(),
             "HttpOnly",
             "SameSite=Lax",
             "Secure",
@@ -287,6 +315,20 @@ mod tests {
             !text.contains("Max-Age") && !text.contains("Expires"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn persistent_cookie_follows_the_session_deadline() {
+        let mut session = Session::new(crate::SessionId::generate().unwrap());
+        let now = OffsetDateTime::UNIX_EPOCH;
+        session.set_expires_at(Some(now + Duration::minutes(20)));
+        let config = CookieConfig::new().with_persistent(true);
+        let text = config.session_cookie(&session, now).to_string();
+        assert!(text.contains("Max-Age=1200"), "{text}");
+        let browser = CookieConfig::new()
+            .session_cookie(&session, now)
+            .to_string();
+        assert!(!browser.contains("Max-Age"), "{browser}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use time::OffsetDateTime;
 use tower_service::Service;
 
 use crate::store::SaveOutcome;
@@ -132,7 +133,7 @@ async fn commit<Store: SessionStore, B: Default>(
         Ok(outcome) => {
             set_cookie(
                 response.headers_mut(),
-                cookie_for(outcome, &session, cookie),
+                cookie_for(outcome, &session, cookie, store.clock().now()),
             );
             response
         }
@@ -173,13 +174,13 @@ fn cookie_for(
     outcome: SaveOutcome,
     session: &Session,
     cookie: &CookieConfig,
+    now: OffsetDateTime,
 ) -> Option<::cookie::Cookie<'static>> {
+    let refresh = cookie.refreshes_on_save();
     match outcome {
-        SaveOutcome::Created | SaveOutcome::Rotated => {
-            Some(cookie.session_cookie(session.id().as_str()))
-        }
-        SaveOutcome::Updated if cookie.refreshes_on_save() => {
-            Some(cookie.session_cookie(session.id().as_str()))
+        SaveOutcome::Created | SaveOutcome::Rotated => Some(cookie.session_cookie(session, now)),
+        SaveOutcome::Updated | SaveOutcome::Touched if refresh => {
+            Some(cookie.session_cookie(session, now))
         }
         SaveOutcome::Deleted | SaveOutcome::Gone => Some(cookie.removal_cookie()),
         _ => None,

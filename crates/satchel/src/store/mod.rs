@@ -105,6 +105,7 @@ mod dyn_store;
 #[cfg(all(feature = "fs", unix))]
 mod fs;
 mod memory;
+mod pruner;
 mod save;
 
 pub use any::{AnyStore, open};
@@ -112,6 +113,7 @@ pub use dyn_store::DynSessionStore;
 #[cfg(all(feature = "fs", unix))]
 pub use fs::FilesystemStore;
 pub use memory::MemoryStore;
+pub use pruner::spawn_pruner;
 pub use save::SaveOutcome;
 
 /// Where sessions live. Implement the six record-level methods; the werkzeug-style
