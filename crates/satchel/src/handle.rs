@@ -69,7 +69,9 @@ impl SessionHandle {
     }
 
     /// The session, loading it on first use; the guard holds it until dropped (hold it
-    /// across an `.await` only when the request needs exclusive access).
+    /// across an `.await` only when the request needs exclusive access). Drop the guard
+    /// before calling `load` again in the same task: a second `load` waits for the first
+    /// guard, like any lock.
     ///
     /// # Errors
     /// The store failed. The request then has no session, and nothing is saved for it: a

@@ -1,0 +1,63 @@
+//! Pruning 100,000 expired sessions from the filesystem store, against the floor: removing
+//! the same 100,000 files with nothing but `read_dir` and `remove_file`.
+//!
+//! Run: `cargo bench -p satchel --bench prune`. Report `prune / unlink`, both measured in
+//! the same run (the machine is noisy; absolute times are not comparable across runs).
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // a benchmark harness
+
+use std::io::Write as _;
+use std::path::Path;
+
+use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
+use satchel::{FilesystemStore, SessionId, SessionStore};
+
+const SESSIONS: usize = 100_000;
+
+/// Fills `store` with expired sessions, written directly in the store's file format (a
+/// durable save per session would make the setup take minutes).
+fn fill_expired(store: &FilesystemStore) {
+    let body = br#"{"satchel":1,"data":{"user":"alice","n":1},"created_at":0,"expires_at":1}"#;
+    for _ in 0..SESSIONS {
+        let key = SessionId::generate().unwrap().storage_key();
+        let mut file = std::fs::File::create(store.path_of(&key)).unwrap();
+        file.write_all(body).unwrap();
+    }
+}
+
+fn unlink_all(dir: &Path) -> usize {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_type().unwrap().is_file() {
+            std::fs::remove_file(entry.path()).unwrap();
+            removed += 1;
+        }
+    }
+    removed
+}
+
+fn prune(c: &mut Criterion) {
+    let root = tempfile::tempdir().unwrap();
+    let store = FilesystemStore::new(root.path().join("sessions")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut group = c.benchmark_group("prune 100k expired sessions");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10);
+    group.bench_function("unlink (floor)", |b| {
+        b.iter_batched(
+            || fill_expired(&store),
+            |()| assert_eq!(unlink_all(store.dir()), SESSIONS),
+            BatchSize::PerIteration,
+        );
+    });
+    group.bench_function("FilesystemStore::prune", |b| {
+        b.iter_batched(
+            || fill_expired(&store),
+            |()| assert_eq!(runtime.block_on(store.prune()).unwrap(), SESSIONS as u64),
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, prune);
+criterion_main!(benches);
