@@ -131,7 +131,8 @@ impl Expiry {
         self
     }
 
-    /// How often, at most, a read-only request writes the moved idle deadline.
+    /// How often, at most, a read-only request writes the moved idle deadline (never more
+    /// than half the idle timeout, so a short idle timeout still slides).
     ///
     /// # Example
     /// ```
@@ -241,8 +242,12 @@ impl Expiry {
     #[must_use]
     pub fn touch_due(&self, session: &Session, now: OffsetDateTime) -> Option<OffsetDateTime> {
         let moved = self.deadline(session.created_at(), now)?;
+        // A short idle timeout must still slide: never wait more than half of it.
+        let interval = self.idle.map_or(self.touch_interval, |idle| {
+            self.touch_interval.min(idle / 2)
+        });
         match session.expires_at() {
-            Some(current) if moved - current < self.touch_interval => None,
+            Some(current) if moved - current < interval => None,
             _ => Some(moved),
         }
     }
@@ -251,7 +256,21 @@ impl Expiry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Record, SessionId};
     use proptest::prelude::*;
+
+    #[test]
+    fn a_short_idle_timeout_still_slides() {
+        let expiry = Expiry::new().with_idle_timeout(Duration::seconds(2));
+        let mut record = Record::new();
+        record.expires_at = expiry.deadline(record.created_at, record.created_at);
+        let session = crate::Session::from_record(SessionId::generate().unwrap(), record);
+        let now = session.created_at() + Duration::seconds(1);
+        assert_eq!(
+            expiry.touch_due(&session, now),
+            Some(now + Duration::seconds(2))
+        );
+    }
 
     proptest! {
         #[test]

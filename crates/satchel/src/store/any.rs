@@ -8,7 +8,7 @@ use crate::{
 
 #[cfg(all(feature = "fs", unix))]
 use super::FilesystemStore;
-use super::MemoryStore;
+use super::{MemoryStore, Progress};
 
 /// Any of the stores compiled into this build, chosen at run time from a store URL (see
 /// [`open`]). The demo and the CLI use it.
@@ -72,6 +72,29 @@ pub fn open(url: &str) -> Result<AnyStore> {
     }
 }
 
+/// Like [`open`], but a `file:` store must exist already: for tools that inspect stores,
+/// where a mistyped directory is an error rather than a new, empty store.
+///
+/// # Errors
+/// As [`open`], and [`Error::InvalidConfig`] when the directory does not exist.
+///
+/// # Example
+/// ```
+/// assert!(satchel::store::open_existing("file:/no/such/dir").is_err());
+/// assert!(satchel::store::open_existing("memory:").is_ok());
+/// ```
+pub fn open_existing(url: &str) -> Result<AnyStore> {
+    if let Some(dir) = url.strip_prefix("file:")
+        && !dir.is_empty()
+        && !std::path::Path::new(dir).is_dir()
+    {
+        return Err(Error::InvalidConfig(format!(
+            "no session directory at {dir}"
+        )));
+    }
+    open(url)
+}
+
 impl AnyStore {
     /// The store inside, erased; every trait method forwards through it.
     fn inner(&self) -> &dyn DynSessionStore {
@@ -107,6 +130,9 @@ impl SessionStore for AnyStore {
     }
     async fn prune(&self) -> Result<u64> {
         self.inner().prune_boxed().await
+    }
+    async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
+        self.inner().prune_with_progress_boxed(progress).await
     }
     fn clock(&self) -> Clock {
         self.inner().clock_dyn()

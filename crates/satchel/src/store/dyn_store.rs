@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::Progress;
 use crate::{Changes, Clock, Record, Result, SessionId, SessionStore, StorageKey};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -56,6 +57,7 @@ pub trait DynSessionStore: sealed::Sealed + Send + Sync + 'static {
         expires_at: Option<OffsetDateTime>,
     ) -> BoxFuture<'a, Result<bool>>;
     fn prune_boxed(&self) -> BoxFuture<'_, Result<u64>>;
+    fn prune_with_progress_boxed(&self, progress: Progress) -> BoxFuture<'_, Result<u64>>;
     fn clock_dyn(&self) -> Clock;
     fn key_of_dyn(&self, id: &SessionId) -> StorageKey;
     fn renews_missing_dyn(&self) -> bool;
@@ -100,6 +102,9 @@ impl<T: SessionStore> DynSessionStore for T {
     fn prune_boxed(&self) -> BoxFuture<'_, Result<u64>> {
         Box::pin(self.prune())
     }
+    fn prune_with_progress_boxed(&self, progress: Progress) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(self.prune_with_progress(progress))
+    }
     fn clock_dyn(&self) -> Clock {
         self.clock()
     }
@@ -141,6 +146,9 @@ impl SessionStore for Arc<dyn DynSessionStore> {
     }
     async fn prune(&self) -> Result<u64> {
         (**self).prune_boxed().await
+    }
+    async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
+        (**self).prune_with_progress_boxed(progress).await
     }
     fn clock(&self) -> Clock {
         (**self).clock_dyn()

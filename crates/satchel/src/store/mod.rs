@@ -95,6 +95,7 @@
 //! ```
 
 use std::future::Future;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -108,13 +109,16 @@ mod memory;
 mod pruner;
 mod save;
 
-pub use any::{AnyStore, open};
+pub use any::{AnyStore, open, open_existing};
 pub use dyn_store::DynSessionStore;
 #[cfg(all(feature = "fs", unix))]
 pub use fs::FilesystemStore;
 pub use memory::MemoryStore;
 pub use pruner::spawn_pruner;
 pub use save::SaveOutcome;
+
+/// Told `(checked, total)` while [`SessionStore::prune_with_progress`] works.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// Where sessions live. Implement the six record-level methods; the werkzeug-style
 /// session operations are provided. See the [module docs](self) for the contract and a
@@ -211,10 +215,22 @@ pub trait SessionStore: Send + Sync + 'static {
     /// # Errors
     /// The backend failed; sessions deleted before the failure stay deleted.
     fn prune(&self) -> impl Future<Output = Result<u64>> + Send {
+        self.prune_with_progress(Arc::new(|_, _| {}))
+    }
+
+    /// [`SessionStore::prune`], calling `progress(checked, total)` as it goes through the
+    /// stored sessions (the `satchel prune` progress bar).
+    ///
+    /// # Errors
+    /// As [`SessionStore::prune`].
+    fn prune_with_progress(&self, progress: Progress) -> impl Future<Output = Result<u64>> + Send {
         async move {
+            let keys = self.list().await?;
+            let total = keys.len() as u64;
             let mut deleted = 0;
-            for key in self.list().await? {
-                deleted += u64::from(self.delete_expired(&key).await?);
+            for (checked, key) in (1..).zip(&keys) {
+                deleted += u64::from(self.delete_expired(key).await?);
+                progress(checked, total);
             }
             Ok(deleted)
         }

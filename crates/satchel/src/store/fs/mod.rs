@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::Progress;
 use crate::{Changes, Clock, Error, Record, Result, SessionStore, StorageKey};
 
 mod atomic;
@@ -331,11 +332,14 @@ impl Inner {
         Ok(keys)
     }
 
-    fn prune(&self) -> Result<u64> {
+    fn prune(&self, progress: &Progress) -> Result<u64> {
         atomic::remove_stale_temp_files(&self.dir);
+        let keys = self.list()?;
+        let total = keys.len() as u64;
         let mut deleted = 0;
-        for key in self.list()? {
-            deleted += u64::from(self.delete_expired(&key)?);
+        for (checked, key) in (1..).zip(&keys) {
+            deleted += u64::from(self.delete_expired(key)?);
+            progress(checked, total);
         }
         Ok(deleted)
     }
@@ -373,9 +377,8 @@ impl SessionStore for FilesystemStore {
         self.blocking(Inner::list).await
     }
 
-    /// One blocking task for the whole sweep instead of one per file.
-    async fn prune(&self) -> Result<u64> {
-        self.blocking(Inner::prune).await
+    async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
+        self.blocking(move |inner| inner.prune(&progress)).await
     }
 
     fn clock(&self) -> Clock {

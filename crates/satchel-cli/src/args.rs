@@ -1,0 +1,83 @@
+//! The command line, as clap types; their doc comments are the `--help` text.
+
+use clap::{Parser, Subcommand};
+
+/// The long description under `satchel --help`.
+const LONG_ABOUT: &str = "\
+Inspect and prune a satchel session store.
+
+Stores keep each session under a stored key (the SHA-256 of the session id), never under the
+id itself, so `list` shows stored keys; `show` and `delete` take either a session id (the
+cookie value) or a stored key.";
+
+/// Exit codes and examples, under the options of `satchel --help`.
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  error: unknown or malformed id, bad store URL, unreachable or unsafe store, I/O failure
+  2  usage error: unknown command or option, missing --store
+
+Examples:
+  satchel --store file:./sessions count
+  SATCHEL_STORE=file:./sessions satchel prune --dry-run";
+
+/// `satchel --store URL <command>`.
+#[derive(Debug, Parser)]
+#[command(name = "satchel", version, about, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub(crate) struct Cli {
+    /// The session store URL, e.g. file:./sessions or memory:
+    // The value stays out of --help: a database URL may carry a password.
+    #[arg(
+        long,
+        env = "SATCHEL_STORE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub(crate) store: String,
+
+    /// What to do with the store.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print every stored key, one a line
+    #[command(after_help = "Examples:\n  satchel --store file:./sessions list")]
+    List,
+
+    /// Print how many sessions are stored, including expired ones that were not pruned yet
+    #[command(after_help = "Examples:\n  satchel --store file:./sessions count")]
+    Count,
+
+    /// Print a session's data as JSON; an expired session is an error
+    #[command(after_help = "\
+Examples:
+  satchel --store file:./sessions show Xq3v9c0dL2kP7yWm1nRt8bZa4sFe6hJu
+  satchel --store file:./sessions show $(satchel --store file:./sessions list | head -n 1)")]
+    Show {
+        /// A session id (the cookie value) or a stored key (as `list` prints)
+        id: String,
+    },
+
+    /// Delete a session, expired or not, and print `deleted`
+    #[command(after_help = "\
+Examples:
+  satchel --store file:./sessions delete Xq3v9c0dL2kP7yWm1nRt8bZa4sFe6hJu")]
+    Delete {
+        /// A session id (the cookie value) or a stored key (as `list` prints)
+        id: String,
+    },
+
+    /// Delete expired sessions and print how many went (a progress bar on a terminal)
+    #[command(after_help = "\
+Examples:
+  satchel --store file:./sessions prune
+  satchel --store file:./sessions prune --dry-run")]
+    Prune {
+        /// Only count the expired sessions; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}

@@ -1,0 +1,47 @@
+//! The `ID` argument of `show` and `delete`: a session id or a stored key.
+
+use satchel::{SessionStore, StorageKey};
+
+use crate::error::Failure;
+
+/// The session an `ID` argument names, and how it was named (for the error message).
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// Named by its session id (the cookie value), already hashed to its stored key.
+    Id(StorageKey),
+    /// Named by its stored key, as `list` prints it.
+    Key(StorageKey),
+}
+
+impl Target {
+    /// Reads `text` as a session id this store accepts, else as a stored key. The two
+    /// shapes do not overlap (32 base64 characters against 64 hex digits).
+    pub(crate) fn parse(store: &impl SessionStore, text: &str) -> Result<Self, Failure> {
+        if let Some(id) = store.parse_key(text) {
+            return Ok(Self::Id(store.key_of(&id)));
+        }
+        // The text is not echoed: it may be a mistyped cookie, or not fit on one line.
+        StorageKey::parse(text).map(Self::Key).ok_or_else(|| {
+            Failure::new(
+                "the ID is neither a session id (a cookie value) nor a stored key \
+                 (64 lowercase hex digits, as `satchel list` prints)",
+            )
+        })
+    }
+
+    /// The key the session is stored under.
+    pub(crate) fn key(&self) -> &StorageKey {
+        match self {
+            Self::Id(key) | Self::Key(key) => key,
+        }
+    }
+
+    /// The error for a session that is not stored; a stored key is safe to repeat, an id is
+    /// a credential and is not.
+    pub(crate) fn not_found(&self) -> Failure {
+        match self {
+            Self::Id(_) => Failure::new("no session with this id"),
+            Self::Key(key) => Failure::new(format!("no session stored under key {key}")),
+        }
+    }
+}
