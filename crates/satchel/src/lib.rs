@@ -31,6 +31,9 @@
 //! | --- | --- | --- |
 //! | `fs` | [`FilesystemStore`] (Unix) | yes |
 //! | `axum` | [`SessionHandle`] as an axum extractor, [`Error`] as a response | no |
+//! | `sqlite` | [`SqliteStore`](store::SqliteStore) (SQLite bundled) | no |
+//! | `postgres` | [`PostgresStore`](store::PostgresStore) (tokio-postgres, deadpool) | no |
+//! | `redis` | [`RedisStore`](store::RedisStore) (redis-rs; a server or a Redis Cluster) | no |
 //! | `full` | all of the above | no |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -60,6 +63,13 @@ pub use crate::record::Record;
 pub use crate::session::Session;
 #[cfg(all(feature = "fs", unix))]
 pub use crate::store::FilesystemStore;
+#[cfg(feature = "postgres")]
+pub use crate::store::PostgresStore;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::store::RedisStore;
+#[cfg(feature = "sqlite")]
+pub use crate::store::SqliteStore;
 pub use crate::store::{DynSessionStore, MemoryStore, SessionStore};
 pub use ::cookie::SameSite;
 

@@ -93,3 +93,22 @@ async fn logout_is_never_undone_on_disk() {
     let stores = FsStores::new();
     logout_is_never_undone(stores.fresh(now_clock())).await;
 }
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_store_loses_no_update_and_never_resurrects() {
+    let dir = tempfile::tempdir().unwrap();
+    distinct_keys_all_survive(common::sqlite(dir.path(), now_clock())).await;
+    logout_is_never_undone(common::sqlite(dir.path(), now_clock())).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_store_loses_no_update_and_never_resurrects() {
+    let Some(tables) = common::PgTables::new() else {
+        return;
+    };
+    distinct_keys_all_survive(tables.fresh(now_clock())).await;
+    logout_is_never_undone(tables.fresh(now_clock())).await;
+    tables.drop_all().await;
+}

@@ -260,3 +260,32 @@ async fn the_background_pruner_prunes() {
     pruner.abort();
     assert!(store.is_empty());
 }
+
+/// Every expiry case for one kind of store, each on a fresh store from `make`.
+async fn all_expiry_cases<S: SessionStore + Clone>(make: impl Fn(Clock) -> S) {
+    let clock = now_clock();
+    idle_timeout_is_exact(make(clock.clone()), &clock).await;
+    let clock = now_clock();
+    absolute_timeout_wins_over_activity(make(clock.clone()), &clock).await;
+    let clock = now_clock();
+    a_kept_or_edited_cookie_changes_nothing(make(clock.clone()), &clock).await;
+    let clock = now_clock();
+    prune_spares_refreshed_sessions(make(clock.clone()), clock).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expiry_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    all_expiry_cases(|clock| common::sqlite(dir.path(), clock)).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expiry_in_postgres() {
+    let Some(tables) = common::PgTables::new() else {
+        return;
+    };
+    all_expiry_cases(|clock| tables.fresh(clock)).await;
+    tables.drop_all().await;
+}

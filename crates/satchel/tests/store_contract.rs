@@ -272,3 +272,40 @@ async fn erased_store_honours_the_contract() {
     })
     .await;
 }
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_store_honours_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    run_contract(|clock| common::sqlite(dir.path(), clock)).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_store_honours_the_contract() {
+    let Some(tables) = common::PgTables::new() else {
+        return;
+    };
+    run_contract(|clock| tables.fresh(clock)).await;
+    tables.drop_all().await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_store_honours_the_contract() {
+    let Some(stores) = common::RedisStores::server() else {
+        return;
+    };
+    run_contract(|clock| stores.fresh(clock)).await;
+    stores.clear_all().await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_cluster_store_honours_the_contract() {
+    let Some(stores) = common::RedisStores::cluster() else {
+        return;
+    };
+    run_contract(|clock| stores.fresh(clock)).await;
+    stores.clear_all().await;
+}

@@ -8,6 +8,12 @@ use crate::{
 
 #[cfg(all(feature = "fs", unix))]
 use super::FilesystemStore;
+#[cfg(feature = "postgres")]
+use super::PostgresStore;
+#[cfg(feature = "redis")]
+use super::RedisStore;
+#[cfg(feature = "sqlite")]
+use super::SqliteStore;
 use super::{MemoryStore, Progress};
 
 /// Any of the stores compiled into this build, chosen at run time from a store URL (see
@@ -33,9 +39,22 @@ pub enum AnyStore {
     /// `file:DIR`
     #[cfg(all(feature = "fs", unix))]
     Filesystem(FilesystemStore),
+    /// `sqlite:PATH`
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteStore),
+    /// `postgres://USER@HOST:PORT/DB`
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresStore),
+    /// `redis://HOST:PORT[/DB]`, or a Redis Cluster as `redis+cluster://HOST:PORT[,HOST:PORT...]`
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    Redis(RedisStore),
 }
 
-/// Opens the store a URL names: `memory:` or `file:DIR` in this version.
+/// Opens the store a URL names: `memory:`, `file:DIR`, `sqlite:PATH`,
+/// `postgres://USER@HOST:PORT/DB`, `redis://HOST:PORT[/DB]` or, for a Redis Cluster,
+/// `redis+cluster://HOST:PORT[,HOST:PORT...]` naming one or more of its nodes (each when
+/// its feature is compiled in). A Redis store connects on first use, not here.
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for a URL that names no store, or a store this build does not
@@ -56,20 +75,68 @@ pub fn open(url: &str) -> Result<AnyStore> {
     })?;
     match scheme {
         "memory" if rest.is_empty() => Ok(AnyStore::Memory(MemoryStore::new())),
-        #[cfg(all(feature = "fs", unix))]
-        "file" if !rest.is_empty() => Ok(AnyStore::Filesystem(FilesystemStore::new(rest)?)),
-        "memory" | "file" => Err(Error::InvalidConfig(format!(
-            "`{url}` is malformed: use memory: or file:DIR"
+        "file" if !rest.is_empty() => open_file(rest),
+        "sqlite" if !rest.is_empty() => open_sqlite(rest),
+        "postgres" | "postgresql" => open_postgres(url),
+        "redis" | "redis+cluster" => open_redis(url),
+        "memory" | "file" | "sqlite" => Err(Error::InvalidConfig(format!(
+            "`{url}` is malformed: use memory:, file:DIR or sqlite:PATH"
         ))),
-        "werkzeug" | "sqlite" | "redis" | "postgres" | "postgresql" | "cookie" => {
-            Err(Error::InvalidConfig(format!(
-                "the `{scheme}:` store is not supported yet by this build of satchel"
-            )))
-        }
+        "werkzeug" | "cookie" => Err(Error::InvalidConfig(format!(
+            "the `{scheme}:` store is not supported yet by this build of satchel"
+        ))),
         _ => Err(Error::InvalidConfig(format!(
             "unknown store URL scheme `{scheme}:`"
         ))),
     }
+}
+
+/// The error for a store whose cargo feature this build lacks.
+#[allow(dead_code)] // every store may be compiled in
+fn not_built(feature: &str) -> Error {
+    Error::InvalidConfig(format!(
+        "this build of satchel has no `{feature}` store (enable its cargo feature `{feature}`)"
+    ))
+}
+
+#[cfg(all(feature = "fs", unix))]
+fn open_file(dir: &str) -> Result<AnyStore> {
+    Ok(AnyStore::Filesystem(FilesystemStore::new(dir)?))
+}
+
+#[cfg(not(all(feature = "fs", unix)))]
+fn open_file(_: &str) -> Result<AnyStore> {
+    Err(not_built("fs"))
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: &str) -> Result<AnyStore> {
+    Ok(AnyStore::Sqlite(SqliteStore::open(path)?))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_: &str) -> Result<AnyStore> {
+    Err(not_built("sqlite"))
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> Result<AnyStore> {
+    Ok(AnyStore::Postgres(PostgresStore::new(url)?))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_: &str) -> Result<AnyStore> {
+    Err(not_built("postgres"))
+}
+
+#[cfg(feature = "redis")]
+fn open_redis(url: &str) -> Result<AnyStore> {
+    Ok(AnyStore::Redis(RedisStore::new(url)?))
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis(_: &str) -> Result<AnyStore> {
+    Err(not_built("redis"))
 }
 
 /// Like [`open`], but a `file:` store must exist already: for tools that inspect stores,
@@ -102,6 +169,12 @@ impl AnyStore {
             Self::Memory(store) => store,
             #[cfg(all(feature = "fs", unix))]
             Self::Filesystem(store) => store,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(store) => store,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => store,
+            #[cfg(feature = "redis")]
+            Self::Redis(store) => store,
         }
     }
 }

@@ -106,16 +106,31 @@ mod dyn_store;
 #[cfg(all(feature = "fs", unix))]
 mod fs;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod pruner;
+#[cfg(feature = "redis")]
+mod redis;
 mod save;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use any::{AnyStore, open, open_existing};
 pub use dyn_store::DynSessionStore;
 #[cfg(all(feature = "fs", unix))]
 pub use fs::FilesystemStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::PostgresStore;
 pub use pruner::spawn_pruner;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisStore;
 pub use save::SaveOutcome;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::SqliteStore;
 
 /// Told `(checked, total)` while [`SessionStore::prune_with_progress`] works.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;

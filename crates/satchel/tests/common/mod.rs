@@ -133,3 +133,159 @@ pub async fn body_text(response: http::Response<axum::body::Body>) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
+
+/// The URL of a real server for a store's tests: from `var` if set (then it must answer,
+/// or the test fails), else `default` if something listens there, else `None` after
+/// printing why the test is skipped.
+pub fn server_url(store: &str, var: &str, default: &str) -> Option<String> {
+    let (url, required) = match std::env::var(var) {
+        Ok(url) if !url.is_empty() => (url, true),
+        _ => (default.to_owned(), false),
+    };
+    let addr = host_port(&url);
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&addr)
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500))
+                .is_ok()
+        });
+    match (reachable, required) {
+        (true, _) => Some(url),
+        (false, true) => panic!("{store} not reachable at {addr}, but {var} is set"),
+        (false, false) => {
+            println!("skipped: {store} not reachable at {addr} (set {var} to run these tests)");
+            eprintln!("skipped: {store} not reachable at {addr} (set {var} to run these tests)");
+            None
+        }
+    }
+}
+
+/// `host:port` of a URL such as `redis://host:port/0` or `postgres://user@host:port/db`.
+fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
+    rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
+}
+
+/// A short random name part, for tables and key prefixes that must not collide.
+pub fn unique_suffix() -> String {
+    satchel::SessionId::generate()
+        .unwrap()
+        .storage_key()
+        .as_str()[..12]
+        .to_owned()
+}
+
+/// Fresh SQLite stores, each its own database file under one temp dir.
+#[cfg(feature = "sqlite")]
+pub fn sqlite(dir: &std::path::Path, clock: Clock) -> satchel::SqliteStore {
+    satchel::SqliteStore::open(dir.join(format!("{}.db", unique_suffix())))
+        .unwrap()
+        .with_clock(clock)
+}
+
+/// Fresh PostgreSQL stores, each its own table, dropped by [`PgTables::drop_all`].
+#[cfg(feature = "postgres")]
+pub struct PgTables {
+    url: String,
+    names: std::sync::Mutex<Vec<String>>,
+}
+
+#[cfg(feature = "postgres")]
+impl PgTables {
+    pub fn new() -> Option<Self> {
+        let default = "postgres://postgres@127.0.0.1:5432/test";
+        let url = server_url("postgres", "SATCHEL_TEST_POSTGRES_URL", default)?;
+        Some(Self {
+            url,
+            names: std::sync::Mutex::default(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn fresh(&self, clock: Clock) -> satchel::PostgresStore {
+        let name = format!("satchel_test_{}", unique_suffix());
+        self.names.lock().unwrap().push(name.clone());
+        satchel::PostgresStore::new(&self.url)
+            .unwrap()
+            .with_table(&name)
+            .unwrap()
+            .with_clock(clock)
+    }
+
+    pub async fn drop_all(&self) {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let names = std::mem::take(&mut *self.names.lock().unwrap());
+        for name in names {
+            client
+                .batch_execute(&format!("DROP TABLE IF EXISTS {name}"))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Fresh Redis stores, each under its own random key prefix, emptied by
+/// [`RedisStores::clear_all`] so test runs leave nothing behind.
+#[cfg(feature = "redis")]
+pub struct RedisStores {
+    url: String,
+    cluster: bool,
+    made: std::sync::Mutex<Vec<satchel::RedisStore>>,
+}
+
+#[cfg(feature = "redis")]
+impl RedisStores {
+    /// Stores on the single server, or `None` (after printing why) when none answers.
+    pub fn server() -> Option<Self> {
+        let default = "redis://127.0.0.1:6379";
+        let url = server_url("redis", "SATCHEL_TEST_REDIS_URL", default)?;
+        Some(Self::at(url, false))
+    }
+
+    /// Stores on the Redis Cluster, or `None` (after printing why) when none answers.
+    pub fn cluster() -> Option<Self> {
+        let default = "redis://127.0.0.1:7000";
+        let url = server_url("redis cluster", "SATCHEL_TEST_REDIS_CLUSTER_URL", default)?;
+        Some(Self::at(url, true))
+    }
+
+    fn at(url: String, cluster: bool) -> Self {
+        Self {
+            url,
+            cluster,
+            made: std::sync::Mutex::default(),
+        }
+    }
+
+    pub fn fresh(&self, clock: Clock) -> satchel::RedisStore {
+        let store = if self.cluster {
+            satchel::RedisStore::new_cluster([&self.url])
+        } else {
+            satchel::RedisStore::new(&self.url)
+        };
+        let store = store
+            .unwrap()
+            .with_prefix(format!("satchel-test:{}:", unique_suffix()))
+            .with_clock(clock);
+        self.made.lock().unwrap().push(store.clone());
+        store
+    }
+
+    pub async fn clear_all(&self) {
+        use satchel::SessionStore as _;
+        let stores = std::mem::take(&mut *self.made.lock().unwrap());
+        for store in stores {
+            for key in store.list().await.unwrap() {
+                store.delete(&key).await.unwrap();
+            }
+        }
+    }
+}

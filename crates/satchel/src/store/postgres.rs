@@ -1,0 +1,383 @@
+//! `PostgresStore`: sessions in a PostgreSQL table (tokio-postgres, deadpool pool).
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::sync::OnceCell;
+use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+
+use super::Progress;
+use crate::{Changes, Clock, Error, Record, Result, SessionStore, StorageKey};
+
+/// Requests wait at most this long for the database unless configured.
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
+/// Rows deleted per statement when pruning unless configured.
+const DEFAULT_PRUNE_BATCH: i64 = 1000;
+/// Connections kept per store.
+const POOL_SIZE: usize = 16;
+
+/// Sessions in PostgreSQL, for services that run on several machines.
+///
+/// - One table (default `satchel_sessions`): the SHA-256 of the id as primary key, the
+///   data as `jsonb`, and an indexed expiry column. It is created on first use; the
+///   statements are in [`PostgresStore::SCHEMA`] for those who prefer a migration.
+/// - A save merges its changes in one statement (`(data - removed) || set`), so
+///   concurrent requests that change different keys never lose each other's updates, and
+///   it never inserts: a deleted session stays deleted.
+/// - Every operation fails after a timeout (500 ms unless configured) instead of hanging
+///   when the server is gone; the pool replaces broken connections once it is back.
+///
+/// # Example
+/// ```no_run
+/// use satchel::{PostgresStore, SessionStore};
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let store = PostgresStore::new("postgres://postgres@127.0.0.1:5432/test")?;
+/// let mut session = store.new_session()?;
+/// session.insert("user", "alice")?;
+/// store.save(&mut session).await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    config: std::sync::Arc<tokio_postgres::Config>,
+    pool: Pool,
+    table: String,
+    schema_ready: std::sync::Arc<OnceCell<()>>,
+    clock: Clock,
+    timeout: Duration,
+    prune_batch: i64,
+}
+
+impl PostgresStore {
+    /// The table and index, as created on first use (`{table}` is the table's name).
+    pub const SCHEMA: &'static str = "
+        CREATE TABLE IF NOT EXISTS {table} (
+            key TEXT PRIMARY KEY,
+            data JSONB NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT
+        );
+        CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at);";
+
+    /// A store for the database at `url` (`postgres://USER@HOST:PORT/DB`). No connection is
+    /// made until the first operation.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a URL tokio-postgres cannot read.
+    ///
+    /// # Example
+    /// ```
+    /// let store = satchel::PostgresStore::new("postgres://postgres@127.0.0.1:5432/test")?;
+    /// assert!(satchel::PostgresStore::new("not a url").is_err());
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    pub fn new(url: &str) -> Result<Self> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|err| Error::InvalidConfig(format!("PostgreSQL URL: {err}")))?;
+        Ok(Self {
+            pool: pool(config.clone(), DEFAULT_TIMEOUT)?,
+            config: std::sync::Arc::new(config),
+            table: "satchel_sessions".into(),
+            schema_ready: std::sync::Arc::default(),
+            clock: Clock::system(),
+            timeout: DEFAULT_TIMEOUT,
+            prune_batch: DEFAULT_PRUNE_BATCH,
+        })
+    }
+
+    /// Keeps sessions in `table` instead of `satchel_sessions`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `table` is a plain lowercase SQL name.
+    ///
+    /// # Example
+    /// ```
+    /// let store = satchel::PostgresStore::new("postgres://u@localhost/db")?.with_table("web_sessions")?;
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    pub fn with_table(mut self, table: &str) -> Result<Self> {
+        let plain = table.len() <= 48
+            && table.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && table
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !plain {
+            return Err(Error::InvalidConfig(format!(
+                "`{table}` is not a plain table name"
+            )));
+        }
+        self.table = table.to_owned();
+        self.schema_ready = std::sync::Arc::default();
+        Ok(self)
+    }
+
+    /// Fails each operation after `timeout` (default 500 ms) while the server does not answer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when the pool cannot be rebuilt with it.
+    ///
+    /// # Example
+    /// ```
+    /// let store = satchel::PostgresStore::new("postgres://u@localhost/db")?
+    ///     .with_timeout(std::time::Duration::from_secs(2))?;
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self> {
+        self.pool = pool((*self.config).clone(), timeout)?;
+        self.timeout = timeout;
+        Ok(self)
+    }
+
+    /// Deletes at most `rows` sessions per statement when pruning (default 1000), so no
+    /// statement holds locks for long.
+    ///
+    /// # Example
+    /// ```
+    /// let store = satchel::PostgresStore::new("postgres://u@localhost/db")?.with_prune_batch(500);
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_prune_batch(mut self, rows: u32) -> Self {
+        self.prune_batch = i64::from(rows.max(1));
+        self
+    }
+
+    /// Judges expiry by `clock` (tests use a manual one).
+    ///
+    /// # Example
+    /// ```
+    /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
+    /// let store = satchel::PostgresStore::new("postgres://u@localhost/db")?.with_clock(clock);
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The table sessions are kept in.
+    ///
+    /// # Example
+    /// ```
+    /// let store = satchel::PostgresStore::new("postgres://u@localhost/db")?;
+    /// assert_eq!(store.table(), "satchel_sessions");
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[must_use]
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Runs one statement, with the table's name filled in, and gives the rows it changed.
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let sql = sql.replace("{table}", &self.table);
+        self.timed(async {
+            let client = self.client().await?;
+            client.execute(sql.as_str(), params).await.map_err(backend)
+        })
+        .await
+    }
+
+    /// Runs one query, with the table's name filled in.
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>> {
+        let sql = sql.replace("{table}", &self.table);
+        self.timed(async {
+            let client = self.client().await?;
+            client.query(sql.as_str(), params).await.map_err(backend)
+        })
+        .await
+    }
+
+    /// A pooled connection, with the table created on first use.
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        let client = self
+            .pool
+            .get()
+            .await
+            .map_err(|err| Error::Backend(Box::new(err)))?;
+        self.schema_ready
+            .get_or_try_init(|| async {
+                let schema = Self::SCHEMA.replace("{table}", &self.table);
+                // Serialise concurrent first uses: CREATE ... IF NOT EXISTS can race.
+                let guarded = format!(
+                    "SELECT pg_advisory_lock(7245); {schema} SELECT pg_advisory_unlock(7245);"
+                );
+                client.batch_execute(&guarded).await.map_err(backend)
+            })
+            .await?;
+        Ok(client)
+    }
+
+    async fn timed<T>(&self, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .map_err(|elapsed| Error::Backend(Box::new(elapsed)))?
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+}
+
+/// A pool whose every wait (for a connection, to connect, to check one) ends after `timeout`.
+fn pool(mut config: tokio_postgres::Config, timeout: Duration) -> Result<Pool> {
+    config.connect_timeout(timeout);
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            // A connection the server dropped reports itself closed; no query needed to check.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .build()
+        .map_err(|err| Error::InvalidConfig(format!("PostgreSQL pool: {err}")))
+}
+
+fn backend(err: tokio_postgres::Error) -> Error {
+    Error::Backend(Box::new(err))
+}
+
+fn seconds(at: Option<OffsetDateTime>) -> Option<i64> {
+    at.map(OffsetDateTime::unix_timestamp)
+}
+
+fn record_from(row: &tokio_postgres::Row) -> Option<Record> {
+    let data: Value = row.try_get("data").ok()?;
+    let Value::Object(data) = data else {
+        return None;
+    };
+    let time = |at: i64| OffsetDateTime::from_unix_timestamp(at).ok();
+    let expires: Option<i64> = row.try_get("expires_at").ok()?;
+    Some(Record {
+        data,
+        created_at: time(row.try_get("created_at").ok()?)?,
+        expires_at: match expires {
+            Some(at) => Some(time(at)?),
+            None => None,
+        },
+    })
+}
+
+impl SessionStore for PostgresStore {
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
+        let sql = "INSERT INTO {table} (key, data, created_at, expires_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data,
+                       created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+                   WHERE {table}.expires_at IS NOT NULL AND {table}.expires_at <= $5";
+        let data = Value::Object(record.data.clone());
+        let created = record.created_at.unix_timestamp();
+        let params: [&(dyn ToSql + Sync); 5] = [
+            &key.as_str(),
+            &data,
+            &created,
+            &seconds(record.expires_at),
+            &self.now(),
+        ];
+        Ok(self.execute(sql, &params).await? == 1)
+    }
+
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        let sql = "SELECT data, created_at, expires_at FROM {table} WHERE key = $1";
+        let rows = self.query(sql, &[&key.as_str()]).await?;
+        let record = rows.first().map(record_from);
+        if record.as_ref().is_some_and(Option::is_none) {
+            tracing::warn!(key = key.as_str(), "corrupt session row read as no session");
+        }
+        Ok(record.flatten())
+    }
+
+    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
+        // One statement: the row lock makes read-apply-write atomic per session.
+        let sql = "UPDATE {table} SET
+                       data = ((CASE WHEN $2 THEN '{}'::jsonb ELSE data END) - $3::text[]) || $4,
+                       expires_at = $5
+                   WHERE key = $1 AND (expires_at IS NULL OR expires_at > $6)";
+        let set = Value::Object(changes.set.clone());
+        let params: [&(dyn ToSql + Sync); 6] = [
+            &key.as_str(),
+            &changes.cleared,
+            &changes.removed,
+            &set,
+            &seconds(changes.expires_at),
+            &self.now(),
+        ];
+        Ok(self.execute(sql, &params).await? == 1)
+    }
+
+    async fn touch(&self, key: &StorageKey, expires_at: Option<OffsetDateTime>) -> Result<bool> {
+        let sql = "UPDATE {table} SET expires_at = $2
+                   WHERE key = $1 AND (expires_at IS NULL OR expires_at > $3)";
+        let params: [&(dyn ToSql + Sync); 3] = [&key.as_str(), &seconds(expires_at), &self.now()];
+        Ok(self.execute(sql, &params).await? == 1)
+    }
+
+    async fn delete(&self, key: &StorageKey) -> Result<bool> {
+        Ok(self
+            .execute("DELETE FROM {table} WHERE key = $1", &[&key.as_str()])
+            .await?
+            == 1)
+    }
+
+    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        let sql = "DELETE FROM {table} WHERE key = $1 AND expires_at <= $2";
+        Ok(self.execute(sql, &[&key.as_str(), &self.now()]).await? == 1)
+    }
+
+    async fn list(&self) -> Result<Vec<StorageKey>> {
+        let rows = self
+            .query("SELECT key FROM {table} ORDER BY key", &[])
+            .await?;
+        let keys = rows.iter().filter_map(|row| row.try_get::<_, &str>(0).ok());
+        Ok(keys.filter_map(StorageKey::parse).collect())
+    }
+
+    /// Deletes in bounded batches through the expiry index, skipping rows that a refresh
+    /// holds at that moment (they are no longer expired once it commits).
+    async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
+        let now = self.now();
+        let counted = self
+            .query(
+                "SELECT count(*) FROM {table} WHERE expires_at <= $1",
+                &[&now],
+            )
+            .await?;
+        let total = counted
+            .first()
+            .and_then(|row| row.try_get::<_, i64>(0).ok())
+            .unwrap_or(0);
+        let sql = "DELETE FROM {table} WHERE expires_at <= $1 AND key IN
+                       (SELECT key FROM {table} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)";
+        let mut deleted = 0;
+        loop {
+            let batch = self.execute(sql, &[&now, &self.prune_batch]).await?;
+            deleted += batch;
+            progress(deleted, total.max(0) as u64);
+            if batch == 0 {
+                return Ok(deleted);
+            }
+        }
+    }
+
+    fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+}
