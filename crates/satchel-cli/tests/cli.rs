@@ -269,9 +269,19 @@ fn bad_store_url_is_an_error() {
 
 #[test]
 fn unsupported_store_url_is_an_error() {
+    fails(&satchel(&["--store", "cookie:", "count"]), "cookie");
+}
+
+#[test]
+fn unreachable_store_is_an_error() {
+    // Nothing listens on port 1; the store's timeout turns that into one error line.
     fails(
-        &satchel(&["--store", "redis://127.0.0.1:6379", "count"]),
-        "redis",
+        &satchel(&["--store", "redis://127.0.0.1:1", "count"]),
+        "error",
+    );
+    fails(
+        &satchel(&["--store", "postgres://postgres@127.0.0.1:1/test", "count"]),
+        "error",
     );
 }
 

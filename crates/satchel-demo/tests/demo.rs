@@ -352,10 +352,9 @@ fn assert_one_line_error(stderr: &str, mentions: &str) {
 
 #[test]
 fn an_unsupported_store_url_exits_1_with_one_line() {
-    let (code, stderr) =
-        run_binary(&["--addr", "127.0.0.1:0", "--store", "redis://127.0.0.1:6379"]);
+    let (code, stderr) = run_binary(&["--addr", "127.0.0.1:0", "--store", "gopher://127.0.0.1:70"]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert_one_line_error(&stderr, "redis");
+    assert_one_line_error(&stderr, "gopher");
 }
 
 #[test]
