@@ -32,6 +32,15 @@ pub enum Error {
     /// A change could not be applied because the session changed concurrently.
     #[error("the session changed concurrently; the change was not applied")]
     Conflict,
+    /// A session kept in a cookie would not fit in one (`size` bytes of name and value,
+    /// over `limit`); nothing was sent.
+    #[error("the session needs a {size}-byte cookie, over the {limit}-byte limit")]
+    TooLarge {
+        /// The cookie's name and value, in bytes.
+        size: usize,
+        /// The most browsers keep.
+        limit: usize,
+    },
     /// The configuration cannot work; the message says why.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

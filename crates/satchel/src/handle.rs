@@ -33,6 +33,7 @@ pub struct SessionHandle {
     slot: Arc<Mutex<Slot>>,
     store: Arc<dyn DynSessionStore>,
     expiry: Expiry,
+    cookie_name: Arc<str>,
 }
 
 struct Slot {
@@ -58,6 +59,7 @@ impl SessionHandle {
             })),
             store,
             expiry: Expiry::default(),
+            cookie_name: Arc::from("session_id"),
         }
     }
 
@@ -65,6 +67,12 @@ impl SessionHandle {
     /// under a longer one.
     pub(crate) fn with_expiry(mut self, expiry: Expiry) -> Self {
         self.expiry = expiry;
+        self
+    }
+
+    /// The cookie's name, which stores that keep sessions in cookies bind them to.
+    pub(crate) fn with_cookie_name(mut self, name: &str) -> Self {
+        self.cookie_name = Arc::from(name);
         self
     }
 
@@ -102,7 +110,10 @@ impl SessionHandle {
         let Some(cookie) = cookie else {
             return self.store.new_session();
         };
-        let session = self.store.get(&cookie).await?;
+        let session = self
+            .store
+            .session_from_cookie(&self.cookie_name, &cookie)
+            .await?;
         if session.is_stored() && self.expiry.is_expired(&session, self.store.clock().now()) {
             tracing::debug!("session past its absolute timeout; starting a fresh session");
             return self.store.new_session();

@@ -31,9 +31,10 @@
 //! | --- | --- | --- |
 //! | `fs` | [`FilesystemStore`] (Unix) | yes |
 //! | `axum` | [`SessionHandle`] as an axum extractor, [`Error`] as a response | no |
-//! | `sqlite` | [`SqliteStore`](store::SqliteStore) (SQLite bundled) | no |
-//! | `postgres` | [`PostgresStore`](store::PostgresStore) (tokio-postgres, deadpool) | no |
-//! | `redis` | [`RedisStore`](store::RedisStore) (redis-rs; a server or a Redis Cluster) | no |
+//! | `sqlite` | [`SqliteStore`] (SQLite bundled) | no |
+//! | `postgres` | [`PostgresStore`] (tokio-postgres, deadpool) | no |
+//! | `redis` | [`RedisStore`] (redis-rs; a server or a Redis Cluster) | no |
+//! | `cookie-store` | [`CookieStore`](store::CookieStore): the session in an encrypted cookie | no |
 //! | `full` | all of the above | no |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -61,6 +62,8 @@ pub use crate::id::{SessionId, StorageKey};
 pub use crate::middleware::SessionLayer;
 pub use crate::record::Record;
 pub use crate::session::Session;
+#[cfg(feature = "cookie-store")]
+pub use crate::store::CookieStore;
 #[cfg(all(feature = "fs", unix))]
 pub use crate::store::FilesystemStore;
 #[cfg(feature = "postgres")]

@@ -112,3 +112,25 @@ async fn postgres_store_loses_no_update_and_never_resurrects() {
     logout_is_never_undone(tables.fresh(now_clock())).await;
     tables.drop_all().await;
 }
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_store_loses_no_update_and_never_resurrects() {
+    let Some(stores) = common::RedisStores::server() else {
+        return;
+    };
+    distinct_keys_all_survive(stores.fresh(now_clock())).await;
+    logout_is_never_undone(stores.fresh(now_clock())).await;
+    stores.clear_all().await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_cluster_store_loses_no_update_and_never_resurrects() {
+    let Some(stores) = common::RedisStores::cluster() else {
+        return;
+    };
+    distinct_keys_all_survive(stores.fresh(now_clock())).await;
+    logout_is_never_undone(stores.fresh(now_clock())).await;
+    stores.clear_all().await;
+}

@@ -289,3 +289,13 @@ async fn expiry_in_postgres() {
     all_expiry_cases(|clock| tables.fresh(clock)).await;
     tables.drop_all().await;
 }
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expiry_in_redis() {
+    let Some(stores) = common::RedisStores::server() else {
+        return;
+    };
+    all_expiry_cases(|clock| stores.fresh(clock)).await;
+    stores.clear_all().await;
+}

@@ -1,5 +1,15 @@
 //! The session cookie's settings: werkzeug's `cookie_*` arguments plus SameSite.
 
+#[cfg(feature = "cookie-store")]
+pub(crate) mod envelope;
+#[cfg(feature = "cookie-store")]
+mod key;
+
+#[cfg(feature = "cookie-store")]
+pub use envelope::Protection;
+#[cfg(feature = "cookie-store")]
+pub use key::{Key, MIN_KEY_BYTES};
+
 use ::cookie::{Cookie, SameSite};
 use http::HeaderMap;
 use http::header::COOKIE;
@@ -252,9 +262,14 @@ impl CookieConfig {
         first
     }
 
-    /// The `Set-Cookie` that names `session`, at `now`.
-    pub(crate) fn session_cookie(&self, session: &Session, now: OffsetDateTime) -> Cookie<'static> {
-        let mut cookie = self.base(session.id().as_str().to_owned());
+    /// The `Set-Cookie` carrying `value` for `session`, at `now`.
+    pub(crate) fn session_cookie(
+        &self,
+        value: String,
+        session: &Session,
+        now: OffsetDateTime,
+    ) -> Cookie<'static> {
+        let mut cookie = self.base(value);
         let deadline = session.expires_at().filter(|_| self.persistent);
         let max_age = deadline
             .map(|at| (at - now).max(Duration::ZERO))
@@ -299,9 +314,9 @@ mod tests {
         let session = Session::new(crate::SessionId::generate().unwrap());
         let now = OffsetDateTime::now_utc();
         let text = CookieConfig::new()
-            .session_cookie(&session, now)
+            .session_cookie("v".into(), &session, now)
             .to_string();
-        let pair = format!("session_id={}", session.id().as_str());
+        let pair = "session_id=v".to_owned();
         for part in [
             pair.as_str(),
             "HttpOnly",
@@ -323,10 +338,10 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH;
         session.set_expires_at(Some(now + Duration::minutes(20)));
         let config = CookieConfig::new().with_persistent(true);
-        let text = config.session_cookie(&session, now).to_string();
+        let text = config.session_cookie("v".into(), &session, now).to_string();
         assert!(text.contains("Max-Age=1200"), "{text}");
         let browser = CookieConfig::new()
-            .session_cookie(&session, now)
+            .session_cookie("v".into(), &session, now)
             .to_string();
         assert!(!browser.contains("Max-Age"), "{browser}");
     }

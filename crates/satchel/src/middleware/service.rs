@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 
 use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use time::OffsetDateTime;
 use tower_service::Service;
 
 use crate::store::SaveOutcome;
@@ -109,7 +108,9 @@ impl<S, Store: SessionStore> SessionService<S, Store> {
     /// Step 1: the cookie's value, unparsed; the store decides whether it names a session.
     fn read_id<B>(&self, request: &Request<B>) -> SessionHandle {
         let store: Arc<dyn DynSessionStore> = Arc::clone(&self.store) as Arc<dyn DynSessionStore>;
-        SessionHandle::new(store, self.cookie.find(request.headers())).with_expiry(self.expiry)
+        SessionHandle::new(store, self.cookie.find(request.headers()))
+            .with_expiry(self.expiry)
+            .with_cookie_name(self.cookie.name())
     }
 }
 
@@ -129,12 +130,12 @@ async fn commit<Store: SessionStore, B: Default>(
         // A failed request's half-done changes are not kept (as tower-sessions does).
         return response;
     }
-    match persist(store, expiry, &mut session).await {
-        Ok(outcome) => {
-            set_cookie(
-                response.headers_mut(),
-                cookie_for(outcome, &session, cookie, store.clock().now()),
-            );
+    let written = persist(store, expiry, &mut session)
+        .await
+        .and_then(|outcome| cookie_for(store, outcome, &session, cookie));
+    match written {
+        Ok(set) => {
+            set_cookie(response.headers_mut(), set);
             response
         }
         Err(err) => {
@@ -162,6 +163,8 @@ async fn persist<Store: SessionStore>(
     else {
         return Ok(SaveOutcome::Unchanged);
     };
+    // Cookie stores carry the deadline in the cookie, so the session must hold it too.
+    session.set_deadline(Some(at));
     let touched = store.touch(&store.key_of(session.id()), Some(at)).await?;
     Ok(if touched {
         SaveOutcome::Touched
@@ -170,21 +173,30 @@ async fn persist<Store: SessionStore>(
     })
 }
 
-fn cookie_for(
+/// The cookie to send after `outcome`: the session's (its id, or for cookie stores the
+/// sealed session), a removal, or none.
+fn cookie_for<Store: SessionStore>(
+    store: &Store,
     outcome: SaveOutcome,
     session: &Session,
     cookie: &CookieConfig,
-    now: OffsetDateTime,
-) -> Option<::cookie::Cookie<'static>> {
-    let refresh = cookie.refreshes_on_save();
-    match outcome {
-        SaveOutcome::Created | SaveOutcome::Rotated => Some(cookie.session_cookie(session, now)),
-        SaveOutcome::Updated | SaveOutcome::Touched if refresh => {
-            Some(cookie.session_cookie(session, now))
-        }
-        SaveOutcome::Deleted | SaveOutcome::Gone => Some(cookie.removal_cookie()),
-        _ => None,
+) -> Result<Option<::cookie::Cookie<'static>>> {
+    let refresh = cookie.refreshes_on_save() || store.keeps_sessions_in_cookies();
+    let send = match outcome {
+        SaveOutcome::Created | SaveOutcome::Rotated => true,
+        SaveOutcome::Updated | SaveOutcome::Touched => refresh,
+        SaveOutcome::Deleted | SaveOutcome::Gone => return Ok(Some(cookie.removal_cookie())),
+        _ => false,
+    };
+    if !send {
+        return Ok(None);
     }
+    let value = store.cookie_value(cookie.name(), session)?;
+    Ok(Some(cookie.session_cookie(
+        value,
+        session,
+        store.clock().now(),
+    )))
 }
 
 fn set_cookie(headers: &mut HeaderMap, cookie: Option<::cookie::Cookie<'static>>) {

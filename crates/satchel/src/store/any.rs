@@ -3,9 +3,12 @@
 use time::OffsetDateTime;
 
 use crate::{
-    Changes, Clock, DynSessionStore, Error, Record, Result, SessionId, SessionStore, StorageKey,
+    Changes, Clock, DynSessionStore, Error, Record, Result, Session, SessionId, SessionStore,
+    StorageKey,
 };
 
+#[cfg(feature = "cookie-store")]
+use super::CookieStore;
 #[cfg(all(feature = "fs", unix))]
 use super::FilesystemStore;
 #[cfg(feature = "postgres")]
@@ -14,7 +17,7 @@ use super::PostgresStore;
 use super::RedisStore;
 #[cfg(feature = "sqlite")]
 use super::SqliteStore;
-use super::{MemoryStore, Progress};
+use super::{MemoryStore, Progress, SaveOutcome};
 
 /// Any of the stores compiled into this build, chosen at run time from a store URL (see
 /// [`open`]). The demo and the CLI use it.
@@ -49,6 +52,10 @@ pub enum AnyStore {
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     Redis(RedisStore),
+    /// `cookie:` (the key from `SATCHEL_KEY`)
+    #[cfg(feature = "cookie-store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookie-store")))]
+    Cookie(CookieStore),
 }
 
 /// Opens the store a URL names: `memory:`, `file:DIR`, `sqlite:PATH`,
@@ -82,13 +89,36 @@ pub fn open(url: &str) -> Result<AnyStore> {
         "memory" | "file" | "sqlite" => Err(Error::InvalidConfig(format!(
             "`{url}` is malformed: use memory:, file:DIR or sqlite:PATH"
         ))),
-        "werkzeug" | "cookie" => Err(Error::InvalidConfig(format!(
+        "cookie" if rest.is_empty() => open_cookie(),
+        "werkzeug" => Err(Error::InvalidConfig(format!(
             "the `{scheme}:` store is not supported yet by this build of satchel"
         ))),
         _ => Err(Error::InvalidConfig(format!(
             "unknown store URL scheme `{scheme}:`"
         ))),
     }
+}
+
+/// The environment variable `cookie:` takes its key from.
+pub const KEY_VARIABLE: &str = "SATCHEL_KEY";
+
+/// `cookie:`: encrypted cookie sessions keyed from `SATCHEL_KEY` (at least 32 bytes).
+#[cfg(feature = "cookie-store")]
+fn open_cookie() -> Result<AnyStore> {
+    let secret = std::env::var(KEY_VARIABLE).map_err(|_| {
+        Error::InvalidConfig(format!(
+            "the cookie: store needs a secret of at least 32 bytes in {KEY_VARIABLE} \
+             (e.g. `export {KEY_VARIABLE}=$(openssl rand -base64 48)`)"
+        ))
+    })?;
+    let key = crate::cookie::Key::derive(secret.as_bytes(), "satchel cookie: store")
+        .map_err(|err| Error::InvalidConfig(format!("{KEY_VARIABLE}: {err}")))?;
+    Ok(AnyStore::Cookie(CookieStore::new(key)))
+}
+
+#[cfg(not(feature = "cookie-store"))]
+fn open_cookie() -> Result<AnyStore> {
+    Err(not_built("cookie-store"))
 }
 
 /// The error for a store whose cargo feature this build lacks.
@@ -175,6 +205,8 @@ impl AnyStore {
             Self::Postgres(store) => store,
             #[cfg(feature = "redis")]
             Self::Redis(store) => store,
+            #[cfg(feature = "cookie-store")]
+            Self::Cookie(store) => store,
         }
     }
 }
@@ -221,5 +253,22 @@ impl SessionStore for AnyStore {
     }
     fn parse_key(&self, key: &str) -> Option<SessionId> {
         self.inner().parse_key_dyn(key)
+    }
+    async fn get(&self, key: &str) -> Result<Session> {
+        self.inner().get_boxed(key).await
+    }
+    async fn save(&self, session: &mut Session) -> Result<SaveOutcome> {
+        self.inner().save_boxed(session).await
+    }
+    async fn session_from_cookie(&self, cookie_name: &str, value: &str) -> Result<Session> {
+        self.inner()
+            .session_from_cookie_boxed(cookie_name, value)
+            .await
+    }
+    fn cookie_value(&self, cookie_name: &str, session: &Session) -> Result<String> {
+        self.inner().cookie_value_dyn(cookie_name, session)
+    }
+    fn keeps_sessions_in_cookies(&self) -> bool {
+        self.inner().keeps_sessions_in_cookies_dyn()
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::Progress;
-use crate::{Changes, Clock, Record, Result, SessionId, SessionStore, StorageKey};
+use super::{Progress, SaveOutcome};
+use crate::{Changes, Clock, Record, Result, Session, SessionId, SessionStore, StorageKey};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -63,6 +63,15 @@ pub trait DynSessionStore: sealed::Sealed + Send + Sync + 'static {
     fn renews_missing_dyn(&self) -> bool;
     fn generate_key_dyn(&self) -> Result<SessionId>;
     fn parse_key_dyn(&self, key: &str) -> Option<SessionId>;
+    fn get_boxed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Session>>;
+    fn save_boxed<'a>(&'a self, session: &'a mut Session) -> BoxFuture<'a, Result<SaveOutcome>>;
+    fn session_from_cookie_boxed<'a>(
+        &'a self,
+        cookie_name: &'a str,
+        value: &'a str,
+    ) -> BoxFuture<'a, Result<Session>>;
+    fn cookie_value_dyn(&self, cookie_name: &str, session: &Session) -> Result<String>;
+    fn keeps_sessions_in_cookies_dyn(&self) -> bool;
 }
 
 impl<T: SessionStore> DynSessionStore for T {
@@ -120,6 +129,25 @@ impl<T: SessionStore> DynSessionStore for T {
     fn parse_key_dyn(&self, key: &str) -> Option<SessionId> {
         self.parse_key(key)
     }
+    fn get_boxed<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Session>> {
+        Box::pin(self.get(key))
+    }
+    fn save_boxed<'a>(&'a self, session: &'a mut Session) -> BoxFuture<'a, Result<SaveOutcome>> {
+        Box::pin(self.save(session))
+    }
+    fn session_from_cookie_boxed<'a>(
+        &'a self,
+        cookie_name: &'a str,
+        value: &'a str,
+    ) -> BoxFuture<'a, Result<Session>> {
+        Box::pin(self.session_from_cookie(cookie_name, value))
+    }
+    fn cookie_value_dyn(&self, cookie_name: &str, session: &Session) -> Result<String> {
+        self.cookie_value(cookie_name, session)
+    }
+    fn keeps_sessions_in_cookies_dyn(&self) -> bool {
+        self.keeps_sessions_in_cookies()
+    }
 }
 
 impl SessionStore for Arc<dyn DynSessionStore> {
@@ -164,5 +192,20 @@ impl SessionStore for Arc<dyn DynSessionStore> {
     }
     fn parse_key(&self, key: &str) -> Option<SessionId> {
         (**self).parse_key_dyn(key)
+    }
+    async fn get(&self, key: &str) -> Result<Session> {
+        (**self).get_boxed(key).await
+    }
+    async fn save(&self, session: &mut Session) -> Result<SaveOutcome> {
+        (**self).save_boxed(session).await
+    }
+    async fn session_from_cookie(&self, cookie_name: &str, value: &str) -> Result<Session> {
+        (**self).session_from_cookie_boxed(cookie_name, value).await
+    }
+    fn cookie_value(&self, cookie_name: &str, session: &Session) -> Result<String> {
+        (**self).cookie_value_dyn(cookie_name, session)
+    }
+    fn keeps_sessions_in_cookies(&self) -> bool {
+        (**self).keeps_sessions_in_cookies_dyn()
     }
 }

@@ -102,6 +102,8 @@ use time::OffsetDateTime;
 use crate::{Changes, Clock, Record, Result, Session, SessionId, StorageKey};
 
 mod any;
+#[cfg(feature = "cookie-store")]
+mod cookie_store;
 mod dyn_store;
 #[cfg(all(feature = "fs", unix))]
 mod fs;
@@ -115,7 +117,13 @@ mod save;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use any::{AnyStore, open, open_existing};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisStore;
+pub use any::{AnyStore, KEY_VARIABLE, open, open_existing};
+#[cfg(feature = "cookie-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookie-store")))]
+pub use cookie_store::{CookieStore, MAX_COOKIE_BYTES};
 pub use dyn_store::DynSessionStore;
 #[cfg(all(feature = "fs", unix))]
 pub use fs::FilesystemStore;
@@ -124,9 +132,6 @@ pub use memory::MemoryStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;
 pub use pruner::spawn_pruner;
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use self::redis::RedisStore;
 pub use save::SaveOutcome;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
@@ -260,6 +265,37 @@ pub trait SessionStore: Send + Sync + 'static {
     /// says otherwise.
     fn key_of(&self, id: &SessionId) -> StorageKey {
         id.storage_key()
+    }
+
+    /// The session a request's cookie names: [`SessionStore::get`] for stores that keep
+    /// sessions server-side; stores that keep the session in the cookie itself open it
+    /// here, bound to the cookie's name.
+    ///
+    /// # Errors
+    /// As [`SessionStore::get`].
+    fn session_from_cookie(
+        &self,
+        cookie_name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<Session>> + Send {
+        let _ = cookie_name;
+        self.get(value)
+    }
+
+    /// The value the session cookie gets: the session id, or for stores that keep the
+    /// session in the cookie, the sealed session itself.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`](crate::Error::TooLarge) when a session kept in a cookie does not
+    /// fit in one.
+    fn cookie_value(&self, cookie_name: &str, session: &Session) -> Result<String> {
+        let _ = cookie_name;
+        Ok(session.id().as_str().to_owned())
+    }
+
+    /// Whether the cookie holds the session itself, so it must be re-sent on every save.
+    fn keeps_sessions_in_cookies(&self) -> bool {
+        false
     }
 
     /// Whether [`SessionStore::get`] gives a fresh id when the cookie's id is unknown (the

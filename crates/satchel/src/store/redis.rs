@@ -1,6 +1,6 @@
 //! `RedisStore`: one Redis hash per session, on a single server or a Redis Cluster.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, LazyLock};
@@ -72,7 +72,7 @@ struct Inner {
 #[derive(Clone)]
 enum Target {
     Server(redis::Client),
-    Cluster(ClusterClient),
+    Cluster(Box<ClusterClient>),
 }
 
 #[derive(Clone)]
@@ -123,7 +123,7 @@ impl RedisStore {
     pub fn new_cluster(nodes: impl IntoIterator<Item = impl AsRef<str>>) -> Result<Self> {
         let nodes: Vec<String> = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
         let client = ClusterClient::new(nodes).map_err(invalid_config)?;
-        Ok(Self::from_target(Target::Cluster(client)))
+        Ok(Self::from_target(Target::Cluster(Box::new(client))))
     }
 
     /// [`RedisStore::new`], then a PING, so a wrong address shows at start-up.
@@ -255,7 +255,7 @@ impl RedisStore {
     }
 
     async fn pinged(self) -> Result<Self> {
-        self.query::<String>(redis::cmd("PING")).await?;
+        self.query::<String>(&redis::cmd("PING")).await?;
         Ok(self)
     }
 
@@ -289,8 +289,12 @@ impl RedisStore {
         Error::Backend(why.into())
     }
 
-    async fn query<T: FromRedisValue + Send>(&self, cmd: Cmd) -> Result<T> {
-        self.round_trip(|mut conn| async move { conn.query(&cmd).await })
+    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
+        self.query_node(cmd, &None).await
+    }
+
+    async fn query_node<T: FromRedisValue>(&self, cmd: &Cmd, node: &Node) -> Result<T> {
+        self.round_trip(|mut conn| async move { conn.send(cmd, node).await })
             .await
     }
 
@@ -304,24 +308,23 @@ impl RedisStore {
         if matches!(self.inner.target, Target::Server(_)) {
             return Ok(vec![None]);
         }
-        let slots: Value = self.query(cluster_slots()).await?;
-        Ok(slot_owners(&slots).into_iter().map(Some).collect())
+        let slots: Vec<Vec<Value>> = self.query(redis::cmd("CLUSTER").arg("SLOTS")).await?;
+        let masters: BTreeSet<_> = slots.iter().filter_map(|range| slot_owner(range)).collect();
+        Ok(masters.into_iter().map(Some).collect())
     }
 
-    async fn scan(&self, node: Node) -> Result<Vec<StorageKey>> {
+    async fn scan(&self, node: &Node) -> Result<Vec<StorageKey>> {
         let pattern = format!("{}*", glob_escape(&self.inner.prefix));
         let (mut keys, mut cursor) = (Vec::new(), 0);
         loop {
-            let cmd = scan_page(cursor, &pattern);
-            let node = node.clone();
-            let page: (u64, Vec<String>) = self
-                .round_trip(|mut conn| async move { conn.route(cmd, node).await })
-                .await?;
-            keys.extend(page.1.iter().filter_map(|name| self.storage_key_of(name)));
-            cursor = page.0;
-            if cursor == 0 {
+            let page = (cursor, "MATCH", &pattern, "COUNT", SCAN_BATCH);
+            let (next, names): (u64, Vec<String>) =
+                self.query_node(redis::cmd("SCAN").arg(page), node).await?;
+            keys.extend(names.iter().filter_map(|name| self.storage_key_of(name)));
+            if next == 0 {
                 return Ok(keys);
             }
+            cursor = next;
         }
     }
 
@@ -357,10 +360,18 @@ impl Target {
 }
 
 impl Connection {
-    async fn query<T: FromRedisValue>(&mut self, cmd: &Cmd) -> RedisResult<T> {
-        match self {
-            Self::Server(conn) => cmd.query_async(conn).await,
-            Self::Cluster(conn) => cmd.query_async(conn).await,
+    /// Sends `cmd` to the cluster node that `node` names, else where it belongs.
+    async fn send<T: FromRedisValue>(&mut self, cmd: &Cmd, node: &Node) -> RedisResult<T> {
+        match (self, node) {
+            (Self::Server(conn), _) => cmd.query_async(conn).await,
+            (Self::Cluster(conn), None) => cmd.query_async(conn).await,
+            (Self::Cluster(conn), Some((host, port))) => {
+                let (host, port) = (host.clone(), *port);
+                let routing =
+                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port });
+                let value = conn.route_command(cmd.clone(), routing).await?;
+                Ok(redis::from_redis_value(value)?)
+            }
         }
     }
 
@@ -370,25 +381,11 @@ impl Connection {
             Self::Cluster(conn) => invocation.invoke_async(conn).await,
         }
     }
-
-    /// Sends `cmd` to one cluster node when `node` names one, else as usual.
-    async fn route<T: FromRedisValue>(&mut self, cmd: Cmd, node: Node) -> RedisResult<T> {
-        match (self, node) {
-            (Self::Cluster(conn), Some((host, port))) => {
-                let routing = SingleNodeRoutingInfo::ByAddress { host, port };
-                let value = conn
-                    .route_command(cmd, RoutingInfo::SingleNode(routing))
-                    .await?;
-                Ok(redis::from_redis_value(value)?)
-            }
-            (conn, _) => conn.query(&cmd).await,
-        }
-    }
 }
 
 impl SessionStore for RedisStore {
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
-        let mut invocation = SCRIPTS.create.key(self.redis_key(key));
+        let mut invocation = CREATE.key(self.redis_key(key));
         invocation.arg(self.now());
         expiry_args(&mut invocation, record.expires_at);
         invocation.arg(record.created_at.unix_timestamp());
@@ -397,9 +394,8 @@ impl SessionStore for RedisStore {
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        let mut cmd = redis::cmd("HGETALL");
-        cmd.arg(self.redis_key(key));
-        let fields: HashMap<String, Vec<u8>> = self.query(cmd).await?;
+        let hgetall = redis::cmd("HGETALL").arg(self.redis_key(key)).clone();
+        let fields: HashMap<String, Vec<u8>> = self.query(&hgetall).await?;
         if fields.is_empty() {
             return Ok(None);
         }
@@ -409,7 +405,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
-        let mut invocation = SCRIPTS.update.key(self.redis_key(key));
+        let mut invocation = UPDATE.key(self.redis_key(key));
         invocation.arg(self.now());
         expiry_args(&mut invocation, changes.expires_at);
         invocation.arg(u8::from(changes.cleared));
@@ -422,26 +418,23 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<bool> {
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(self.redis_key(key));
-        Ok(self.query::<u64>(cmd).await? > 0)
+        let del = redis::cmd("DEL").arg(self.redis_key(key)).clone();
+        Ok(self.query::<u64>(&del).await? > 0)
     }
 
     async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
-        let mut invocation = SCRIPTS.delete_expired.key(self.redis_key(key));
+        let mut invocation = DELETE_EXPIRED.key(self.redis_key(key));
         invocation.arg(self.now());
         self.invoke(invocation).await
     }
 
     async fn list(&self) -> Result<Vec<StorageKey>> {
-        let mut keys = Vec::new();
+        // A set, as SCAN may return a key twice (when the keyspace is rehashed meanwhile).
+        let mut keys = BTreeSet::new();
         for node in self.scan_targets().await? {
-            keys.extend(self.scan(node).await?);
+            keys.extend(self.scan(&node).await?);
         }
-        // SCAN may return a key twice (when the keyspace is rehashed meanwhile).
-        keys.sort();
-        keys.dedup();
-        Ok(keys)
+        Ok(keys.into_iter().collect())
     }
 
     fn clock(&self) -> Clock {
@@ -462,17 +455,13 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-struct Scripts {
-    create: Script,
-    update: Script,
-    delete_expired: Script,
-}
+static CREATE: LazyLock<Script> = LazyLock::new(|| script(LUA_CREATE));
+static UPDATE: LazyLock<Script> = LazyLock::new(|| script(LUA_UPDATE));
+static DELETE_EXPIRED: LazyLock<Script> = LazyLock::new(|| script(LUA_DELETE_EXPIRED));
 
-static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
-    create: Script::new(&format!("{LUA_HELPERS}{LUA_CREATE}")),
-    update: Script::new(&format!("{LUA_HELPERS}{LUA_UPDATE}")),
-    delete_expired: Script::new(&format!("{LUA_HELPERS}{LUA_DELETE_EXPIRED}")),
-});
+fn script(body: &str) -> Script {
+    Script::new(&format!("{LUA_HELPERS}{body}"))
+}
 
 /// Every script takes `KEYS[1]` and `ARGV[1]` = now; writers add `ARGV[2]` = expiry and
 /// `ARGV[3]` = when Redis may drop the key (both empty for none). An unreadable
@@ -481,9 +470,7 @@ const LUA_HELPERS: &str = r"
 local key, now = KEYS[1], tonumber(ARGV[1])
 local function is_expired()
   local at = redis.call('HGET', key, 'm:expires')
-  if not at then return false end
-  local seconds = tonumber(at)
-  return seconds == nil or seconds <= now
+  return at ~= false and (tonumber(at) or now) <= now
 end
 local function is_live()
   return redis.call('EXISTS', key) == 1 and not is_expired()
@@ -530,11 +517,8 @@ return 1
 ";
 
 const LUA_DELETE_EXPIRED: &str = r"
-if redis.call('EXISTS', key) == 1 and is_expired() then
-  redis.call('DEL', key)
-  return 1
-end
-return 0
+if redis.call('EXISTS', key) == 0 or not is_expired() then return 0 end
+return redis.call('DEL', key)
 ";
 
 fn expiry_args(invocation: &mut ScriptInvocation<'_>, expires_at: Option<OffsetDateTime>) {
@@ -553,21 +537,19 @@ fn data_args(invocation: &mut ScriptInvocation<'_>, data: &Map<String, Json>) ->
 }
 
 /// The record in a session's hash; `Err` says why it is unreadable.
-fn decode(fields: HashMap<String, Vec<u8>>) -> std::result::Result<Record, String> {
-    let (mut data, mut created_at, mut expires_at) = (Map::new(), None, None);
+fn decode(mut fields: HashMap<String, Vec<u8>>) -> std::result::Result<Record, String> {
+    let created_at = timestamp(&fields.remove("m:created").ok_or("no m:created field")?)?;
+    let expires_at = fields
+        .remove("m:expires")
+        .map(|at| timestamp(&at))
+        .transpose()?;
+    let mut data = Map::new();
     for (field, value) in fields {
-        match field.as_str() {
-            "m:created" => created_at = Some(timestamp(&value)?),
-            "m:expires" => expires_at = Some(timestamp(&value)?),
-            _ => {
-                if let Some(name) = field.strip_prefix("d:") {
-                    let value = serde_json::from_slice(&value).map_err(|e| e.to_string())?;
-                    data.insert(name.to_owned(), value);
-                }
-            }
+        if let Some(name) = field.strip_prefix("d:") {
+            let value = serde_json::from_slice(&value).map_err(|e| e.to_string())?;
+            data.insert(name.to_owned(), value);
         }
     }
-    let created_at = created_at.ok_or("no m:created field")?;
     Ok(Record {
         data,
         created_at,
@@ -583,40 +565,9 @@ fn timestamp(text: &[u8]) -> std::result::Result<OffsetDateTime, String> {
         .ok_or_else(|| "a time that is not unix seconds".to_owned())
 }
 
-fn scan_page(cursor: u64, pattern: &str) -> Cmd {
-    let mut cmd = redis::cmd("SCAN");
-    cmd.arg(cursor)
-        .arg("MATCH")
-        .arg(pattern)
-        .arg("COUNT")
-        .arg(SCAN_BATCH);
-    cmd
-}
-
-fn cluster_slots() -> Cmd {
-    let mut cmd = redis::cmd("CLUSTER");
-    cmd.arg("SLOTS");
-    cmd
-}
-
-/// The masters in a `CLUSTER SLOTS` reply: `[[first, last, [host, port, ..], ..], ..]`.
-fn slot_owners(slots: &Value) -> Vec<(String, u16)> {
-    let Value::Array(ranges) = slots else {
-        return Vec::new();
-    };
-    let mut owners: Vec<_> = ranges.iter().filter_map(range_owner).collect();
-    owners.sort();
-    owners.dedup();
-    owners
-}
-
-fn range_owner(range: &Value) -> Option<(String, u16)> {
-    let Value::Array(parts) = range else {
-        return None;
-    };
-    let Value::Array(master) = parts.get(2)? else {
-        return None;
-    };
+/// The master of one range in a `CLUSTER SLOTS` reply: `[first, last, [host, port, ..], ..]`.
+fn slot_owner(range: &[Value]) -> Option<(String, u16)> {
+    let master: Vec<Value> = redis::from_redis_value_ref(range.get(2)?).ok()?;
     let host = redis::from_redis_value_ref(master.first()?).ok()?;
     let port = redis::from_redis_value_ref(master.get(1)?).ok()?;
     Some((host, port))
@@ -637,14 +588,10 @@ fn cluster_node_urls(nodes: &str) -> Vec<String> {
 
 /// `text` as a SCAN pattern that matches only itself.
 fn glob_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
+    let escape = |c| "*?[]\\".contains(c).then_some('\\');
+    text.chars()
+        .flat_map(|c| escape(c).into_iter().chain([c]))
+        .collect()
 }
 
 fn invalid_config(err: redis::RedisError) -> Error {
@@ -678,7 +625,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(record.created_at.unix_timestamp(), 10);
-        assert_eq!(record.expires_at.map(OffsetDateTime::unix_timestamp), Some(20));
+        assert_eq!(
+            record.expires_at.map(OffsetDateTime::unix_timestamp),
+            Some(20)
+        );
         assert_eq!(record.data["user"], "alice");
         assert_eq!(record.data["n"], serde_json::json!([1, 2]));
         assert_eq!(record.data.len(), 2);
@@ -714,7 +664,9 @@ mod tests {
     #[test]
     fn prefixes_are_matched_literally() {
         assert_eq!(glob_escape("a*b?[c]\\:"), "a\\*b\\?\\[c\\]\\\\:");
-        let store = RedisStore::new("redis://127.0.0.1").unwrap().with_prefix("p:");
+        let store = RedisStore::new("redis://127.0.0.1")
+            .unwrap()
+            .with_prefix("p:");
         let key = StorageKey::parse(&"a".repeat(64)).unwrap();
         assert_eq!(store.storage_key_of(&store.redis_key(&key)), Some(key));
         assert_eq!(store.storage_key_of("p:not-a-key"), None);
@@ -722,7 +674,7 @@ mod tests {
     }
 
     #[test]
-    fn slot_owners_are_the_masters_once_each() {
+    fn the_owner_of_a_slot_range_is_its_master() {
         let node = |host: &str, port: i64| {
             Value::Array(vec![
                 Value::BulkString(host.as_bytes().to_vec()),
@@ -730,19 +682,18 @@ mod tests {
                 Value::BulkString(b"id".to_vec()),
             ])
         };
-        let range = |first, master, replica| {
-            Value::Array(vec![Value::Int(first), Value::Int(first + 1), master, replica])
-        };
-        let slots = Value::Array(vec![
-            range(0, node("10.0.0.1", 7000), node("10.0.0.9", 7009)),
-            range(2, node("10.0.0.2", 7001), node("10.0.0.9", 7009)),
-            range(4, node("10.0.0.1", 7000), node("10.0.0.9", 7009)),
-        ]);
+        let range = [
+            Value::Int(0),
+            Value::Int(5460),
+            node("10.0.0.1", 7000),
+            node("10.0.0.9", 7009),
+        ];
+        assert_eq!(slot_owner(&range), Some(("10.0.0.1".to_owned(), 7000)));
+        assert_eq!(slot_owner(&range[..2]), None);
         assert_eq!(
-            slot_owners(&slots),
-            [("10.0.0.1".to_owned(), 7000), ("10.0.0.2".to_owned(), 7001)]
+            slot_owner(&[Value::Int(0), Value::Int(1), Value::Nil]),
+            None
         );
-        assert!(slot_owners(&Value::Nil).is_empty());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
+pub mod outage;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
