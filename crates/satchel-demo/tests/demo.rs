@@ -371,3 +371,94 @@ fn a_zero_timeout_exits_1_with_one_line() {
     assert_eq!(code, Some(1), "{stderr}");
     assert_one_line_error(&stderr, "--idle-timeout");
 }
+
+/// A browser's cookie jar of one cookie: it takes whatever the server sets.
+#[derive(Default)]
+struct Browser {
+    cookie: Option<String>,
+}
+
+impl Browser {
+    async fn send(&mut self, app: &Router, method: &str, uri: &str, body: &str) -> Reply {
+        let reply = send(app, method, uri, self.cookie.as_deref(), body).await;
+        if let Some(set) = &reply.set_cookie {
+            let removed = set.contains("Max-Age=0");
+            self.cookie = (!removed).then(|| reply.cookie());
+        }
+        reply
+    }
+}
+
+#[tokio::test]
+async fn the_demo_flow_works_with_cookie_sessions() {
+    let store = satchel::CookieStore::new(satchel::cookie::Key::generate().unwrap());
+    let app = app(store);
+    let mut browser = Browser::default();
+    let put = browser
+        .send(&app, "PUT", "/api/session/color", r#""blue""#)
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT);
+    assert!(
+        !put.set_cookie.unwrap().contains("blue"),
+        "the data is encrypted"
+    );
+    for n in 1..=2 {
+        let counted = browser.send(&app, "POST", "/api/counter", "").await;
+        assert_eq!(counted.json(), json!({"count": n}));
+    }
+    let read = browser.send(&app, "GET", "/api/session", "").await;
+    assert_eq!(read.json(), json!({"color": "blue", "count": 2}));
+
+    let before_login = browser.cookie.clone().unwrap();
+    let login = browser
+        .send(&app, "POST", "/api/login", r#"{"user": "alice"}"#)
+        .await;
+    assert_eq!(login.json(), json!({"user": "alice"}));
+    assert_ne!(browser.cookie.as_deref(), Some(before_login.as_str()));
+    let read = browser.send(&app, "GET", "/api/session", "").await;
+    assert_eq!(
+        read.json(),
+        json!({"color": "blue", "count": 2, "user": "alice"})
+    );
+
+    let logged_in = browser.cookie.clone().unwrap();
+    let logout = browser.send(&app, "POST", "/api/logout", "").await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        browser.cookie, None,
+        "the browser was told to drop the cookie"
+    );
+    let read = browser.send(&app, "GET", "/api/session", "").await;
+    assert_eq!(read.json(), json!({}));
+    // Documented limit of cookie sessions: a copy kept by the client still opens until it
+    // expires, since nothing on the server can revoke it.
+    let replay = send(&app, "GET", "/api/session", Some(&logged_in), "").await;
+    assert_eq!(replay.json()["user"], "alice");
+}
+
+#[test]
+fn the_cookie_store_needs_a_long_enough_satchel_key() {
+    let run = |key: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_satchel-demo"));
+        command.args(["--addr", "127.0.0.1:0", "--store", "cookie:"]);
+        match key {
+            Some(key) => command.env("SATCHEL_KEY", key),
+            None => command.env_remove("SATCHEL_KEY"),
+        };
+        let output = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (code, stderr) = run(None);
+    assert_eq!(code, Some(1));
+    assert_one_line_error(&stderr, "SATCHEL_KEY");
+    let (code, stderr) = run(Some("short"));
+    assert_eq!(code, Some(1));
+    assert_one_line_error(&stderr, "32 bytes");
+}

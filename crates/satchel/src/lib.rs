@@ -34,7 +34,7 @@
 //! | `sqlite` | [`SqliteStore`] (SQLite bundled) | no |
 //! | `postgres` | [`PostgresStore`] (tokio-postgres, deadpool) | no |
 //! | `redis` | [`RedisStore`] (redis-rs; a server or a Redis Cluster) | no |
-//! | `cookie-store` | [`CookieStore`](store::CookieStore): the session in an encrypted cookie | no |
+//! | `cookie-store` | [`CookieStore`]: the session in an encrypted cookie | no |
 //! | `full` | all of the above | no |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -22,9 +22,15 @@ impl Drop for Demo {
 impl Demo {
     /// Starts the demo on a free loopback port with `args` added.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// Starts the demo with `args` and environment variables `env`.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_satchel-demo"))
             .args(["--addr", "127.0.0.1:0", "--insecure-cookies"])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

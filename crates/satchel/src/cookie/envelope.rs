@@ -146,14 +146,12 @@ pub(crate) fn open(
 }
 
 fn cipher(key: &Key) -> Result<XChaCha20Poly1305> {
-    let subkey = key.subkey("satchel cookie v1 encryption");
-    XChaCha20Poly1305::new_from_slice(&subkey)
+    XChaCha20Poly1305::new_from_slice(key.encryption_key())
         .map_err(|_| Error::InvalidConfig("cookie key length".into()))
 }
 
 fn mac(key: &Key, header: &[u8], cookie_name: &str, payload: &[u8]) -> Result<Hmac<Sha256>> {
-    let subkey = key.subkey("satchel cookie v1 signing");
-    let mut mac = Hmac::<Sha256>::new_from_slice(&subkey)
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.signing_key())
         .map_err(|_| Error::InvalidConfig("cookie key length".into()))?;
     mac.update(&bound(header, cookie_name));
     mac.update(payload);

@@ -31,6 +31,10 @@ pub const MIN_KEY_BYTES: usize = 32;
 #[derive(Clone)]
 pub struct Key {
     bytes: Zeroizing<Vec<u8>>,
+    /// Derived once: every cookie names its key and is opened with a subkey.
+    id: u32,
+    encryption: Zeroizing<Vec<u8>>,
+    signing: Zeroizing<Vec<u8>>,
 }
 
 impl Key {
@@ -47,7 +51,7 @@ impl Key {
     pub fn generate() -> Result<Self> {
         let mut bytes = Zeroizing::new(vec![0u8; 64]);
         getrandom::fill(&mut bytes).map_err(std::io::Error::from)?;
-        Ok(Self { bytes })
+        Ok(Self::with_bytes(bytes))
     }
 
     /// A key from secret bytes (at least 32).
@@ -67,9 +71,7 @@ impl Key {
                 bytes.len()
             )));
         }
-        Ok(Self {
-            bytes: Zeroizing::new(bytes.to_vec()),
-        })
+        Ok(Self::with_bytes(Zeroizing::new(bytes.to_vec())))
     }
 
     /// A key derived from a master secret (at least 32 bytes) for one `purpose`, with
@@ -88,9 +90,10 @@ impl Key {
     /// ```
     pub fn derive(master: &[u8], purpose: &str) -> Result<Self> {
         let master = Self::from_bytes(master)?;
-        Ok(Self {
-            bytes: master.subkey(&format!("satchel derived key: {purpose}")),
-        })
+        Ok(Self::with_bytes(subkey(
+            &master.bytes,
+            &format!("satchel derived key: {purpose}"),
+        )))
     }
 
     /// A short public name for the key (from HKDF, not the secret): cookies carry it so the
@@ -104,20 +107,39 @@ impl Key {
     /// ```
     #[must_use]
     pub fn id(&self) -> u32 {
-        let id = self.subkey("satchel cookie v1 key id");
-        u32::from_be_bytes([id[0], id[1], id[2], id[3]])
+        self.id
     }
 
-    /// 32 bytes for one purpose, wiped when dropped.
-    pub(crate) fn subkey(&self, purpose: &str) -> Zeroizing<Vec<u8>> {
-        let mut okm = Zeroizing::new(vec![0u8; 32]);
-        #[allow(clippy::expect_used)]
-        // proven: 32 bytes is far below HKDF-SHA256's 8160-byte limit
-        Hkdf::<Sha256>::new(None, &self.bytes)
-            .expand(purpose.as_bytes(), &mut okm)
-            .expect("32 bytes is within HKDF-SHA256's output limit");
-        okm
+    fn with_bytes(bytes: Zeroizing<Vec<u8>>) -> Self {
+        let id = subkey(&bytes, "satchel cookie v1 key id");
+        Self {
+            id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
+            encryption: subkey(&bytes, "satchel cookie v1 encryption"),
+            signing: subkey(&bytes, "satchel cookie v1 signing"),
+            bytes,
+        }
     }
+
+    /// The XChaCha20-Poly1305 key.
+    pub(crate) fn encryption_key(&self) -> &[u8] {
+        &self.encryption
+    }
+
+    /// The HMAC-SHA256 key.
+    pub(crate) fn signing_key(&self) -> &[u8] {
+        &self.signing
+    }
+}
+
+/// 32 bytes of `secret` for one purpose (HKDF-SHA256), wiped when dropped.
+fn subkey(secret: &[u8], purpose: &str) -> Zeroizing<Vec<u8>> {
+    let mut okm = Zeroizing::new(vec![0u8; 32]);
+    // Proven: 32 bytes is far below HKDF-SHA256's 8160-byte output limit.
+    #[allow(clippy::expect_used)]
+    Hkdf::<Sha256>::new(None, secret)
+        .expand(purpose.as_bytes(), &mut okm)
+        .expect("32 bytes is within HKDF-SHA256's output limit");
+    okm
 }
 
 impl fmt::Debug for Key {

@@ -1,4 +1,7 @@
-//! The session cookie's settings: werkzeug's `cookie_*` arguments plus SameSite.
+//! The session cookie's settings, and (with the `cookie-store` feature) the keys and
+//! envelope of cookie sessions.
+//!
+#![cfg_attr(feature = "cookie-store", doc = include_str!("../../docs/cookie-sessions.md"))]
 
 #[cfg(feature = "cookie-store")]
 pub(crate) mod envelope;
