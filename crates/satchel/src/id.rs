@@ -74,6 +74,12 @@ impl SessionId {
         well_formed.then(|| Self(text.into()))
     }
 
+    /// An id of another store's format, already checked by that store.
+    #[cfg_attr(not(feature = "werkzeug"), allow(dead_code))]
+    pub(crate) fn from_checked(text: String) -> Self {
+        Self(text.into())
+    }
+
     /// The full id, as it goes into the cookie.
     ///
     /// # Example
@@ -143,6 +149,13 @@ impl StorageKey {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         well_formed.then(|| Self(text.to_owned()))
+    }
+
+    /// A key of another store's format, already checked by that store (werkzeug's files
+    /// are named by the raw id).
+    #[cfg_attr(not(feature = "werkzeug"), allow(dead_code))]
+    pub(crate) fn from_checked(text: String) -> Self {
+        Self(text)
     }
 
     /// The key as text.

@@ -402,7 +402,8 @@ impl Session {
 
     /// Gives the session a fresh id, keeping its data: call it at login and on any change of
     /// privilege, against session fixation. On save the new record is written before the old
-    /// one is deleted, and the old id then finds nothing.
+    /// one is deleted, and the old id then finds nothing. (A store whose ids have another
+    /// shape, such as werkzeug's files, draws the final id when it saves.)
     ///
     /// # Errors
     /// [`Error::Io`] when the operating system cannot provide randomness.

@@ -86,12 +86,10 @@ pub fn open(url: &str) -> Result<AnyStore> {
         "sqlite" if !rest.is_empty() => open_sqlite(rest),
         "postgres" | "postgresql" => open_postgres(url),
         "redis" | "redis+cluster" => open_redis(url),
-        "memory" | "file" | "sqlite" => Err(Error::InvalidConfig(format!(
-            "`{url}` is malformed: use memory:, file:DIR or sqlite:PATH"
-        ))),
         "cookie" if rest.is_empty() => open_cookie(),
-        "werkzeug" => Err(Error::InvalidConfig(format!(
-            "the `{scheme}:` store is not supported yet by this build of satchel"
+        "werkzeug" if !rest.is_empty() => open_werkzeug(rest),
+        "memory" | "file" | "sqlite" | "werkzeug" | "cookie" => Err(Error::InvalidConfig(format!(
+            "`{url}` is malformed: use memory:, cookie:, file:DIR, werkzeug:DIR or sqlite:PATH"
         ))),
         _ => Err(Error::InvalidConfig(format!(
             "unknown store URL scheme `{scheme}:`"
@@ -139,6 +137,16 @@ fn open_file(_: &str) -> Result<AnyStore> {
     Err(not_built("fs"))
 }
 
+#[cfg(feature = "werkzeug")]
+fn open_werkzeug(dir: &str) -> Result<AnyStore> {
+    Ok(AnyStore::Filesystem(FilesystemStore::werkzeug(dir)?))
+}
+
+#[cfg(not(feature = "werkzeug"))]
+fn open_werkzeug(_: &str) -> Result<AnyStore> {
+    Err(not_built("werkzeug"))
+}
+
 #[cfg(feature = "sqlite")]
 fn open_sqlite(path: &str) -> Result<AnyStore> {
     Ok(AnyStore::Sqlite(SqliteStore::open(path)?))
@@ -181,7 +189,10 @@ fn open_redis(_: &str) -> Result<AnyStore> {
 /// assert!(satchel::store::open_existing("memory:").is_ok());
 /// ```
 pub fn open_existing(url: &str) -> Result<AnyStore> {
-    if let Some(dir) = url.strip_prefix("file:")
+    let dir = url
+        .strip_prefix("file:")
+        .or_else(|| url.strip_prefix("werkzeug:"));
+    if let Some(dir) = dir
         && !dir.is_empty()
         && !std::path::Path::new(dir).is_dir()
     {

@@ -109,6 +109,10 @@ async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
         return Ok(SaveOutcome::Gone);
     };
     record.apply(&session.changes());
+    // `rotate_id` draws a satchel id; a store with ids of its own (werkzeug's) replaces it.
+    if store.parse_key(session.id().as_str()).is_none() {
+        session.replace_new_id(store.generate_key()?);
+    }
     insert_unique(store, session, &record).await?;
     store.delete(&old).await?;
     session.mark_saved();

@@ -1,18 +1,33 @@
-//! satchel's own file format: a versioned JSON record.
+//! The on-disk encodings: satchel's own versioned JSON record, and (with the `werkzeug`
+//! feature) werkzeug's pickled dict, named by the raw id and timed by the file's mtime.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "werkzeug")]
+use time::Duration;
+use time::OffsetDateTime;
 
-use crate::{Error, Record, Result};
+use crate::{Error, Record, Result, SessionId, StorageKey};
 
-/// Bumped when the layout changes; older versions must keep loading.
+/// Bumped when satchel's layout changes; older versions must keep loading.
 const FORMAT_VERSION: u32 = 1;
 /// A session file larger than this is treated as corrupt rather than read into memory.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How session files are written and named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FileFormat {
+    /// `satchel_<sha256 of id>.json`: a versioned JSON record with its own timestamps.
+    Satchel,
+    /// `werkzeug_<id>.sess`: a pickled dict; a file lives `lifetime` past its mtime.
+    #[cfg(feature = "werkzeug")]
+    Werkzeug { lifetime: Duration },
+}
 
 #[derive(Serialize, Deserialize)]
 struct RecordFile {
@@ -30,56 +45,169 @@ pub(super) enum Stored {
     Found(Record),
 }
 
-pub(super) fn encode(record: &Record) -> Result<Vec<u8>> {
-    let file = RecordFile {
-        satchel: FORMAT_VERSION,
-        record: record.clone(),
-    };
-    serde_json::to_vec(&file).map_err(Error::Encode)
-}
-
-fn decode(bytes: &[u8]) -> std::result::Result<Record, String> {
-    let file: RecordFile = serde_json::from_slice(bytes).map_err(|err| err.to_string())?;
-    if file.satchel != FORMAT_VERSION {
-        return Err(format!("unknown format version {}", file.satchel));
-    }
-    Ok(file.record)
-}
-
-/// Reads a session file without following symlinks or blocking on FIFOs.
-pub(super) fn read(path: &Path) -> io::Result<Stored> {
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(flags.bits() as i32)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Stored::Missing),
-        Err(err) if err.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Ok(Stored::Corrupt("is a symbolic link".into()));
+impl FileFormat {
+    pub(super) fn default_template(self) -> &'static str {
+        match self {
+            Self::Satchel => "satchel_%s.json",
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { .. } => "werkzeug_%s.sess",
         }
-        Err(err) => return Err(err),
-    };
-    read_open(file)
+    }
+
+    /// werkzeug's own suffix for its format, so Python's `list()` skips our temp files too.
+    pub(super) fn temp_suffix(self) -> &'static str {
+        match self {
+            Self::Satchel => ".__satchel",
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { .. } => ".__wz_sess",
+        }
+    }
+
+    pub(super) fn key_of(self, id: &SessionId) -> StorageKey {
+        match self {
+            Self::Satchel => id.storage_key(),
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { .. } => StorageKey::from_checked(id.as_str().to_owned()),
+        }
+    }
+
+    /// The stored key a file name's `%s` part stands for, if it is one of this format's.
+    pub(super) fn key_from_name(self, part: &str) -> Option<StorageKey> {
+        match self {
+            Self::Satchel => StorageKey::parse(part),
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { .. } => werkzeug_id(part).map(|id| self.key_of(&id)),
+        }
+    }
+
+    pub(super) fn parse_id(self, text: &str) -> Option<SessionId> {
+        match self {
+            Self::Satchel => SessionId::parse(text),
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { .. } => werkzeug_id(text),
+        }
+    }
+
+    pub(super) fn generate_id(self) -> Result<SessionId> {
+        match self {
+            Self::Satchel => SessionId::generate(),
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { .. } => {
+                // werkzeug's shape (40 lowercase hex), from the CSPRNG instead of sha1(time).
+                let mut bytes = [0u8; 20];
+                getrandom::fill(&mut bytes).map_err(std::io::Error::from)?;
+                Ok(SessionId::from_checked(hex::encode(bytes)))
+            }
+        }
+    }
+
+    /// The bytes to write for `record`, and the mtime the file must get (werkzeug keeps
+    /// its deadline there).
+    pub(super) fn encode(
+        self,
+        record: &Record,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<u8>, Option<SystemTime>)> {
+        let _ = now; // only formats without their own timestamps need it
+        match self {
+            Self::Satchel => {
+                let file = RecordFile {
+                    satchel: FORMAT_VERSION,
+                    record: record.clone(),
+                };
+                Ok((serde_json::to_vec(&file).map_err(Error::Encode)?, None))
+            }
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { .. } => {
+                let bytes = super::pickle::encode(&record.data).map_err(Error::InvalidConfig)?;
+                Ok((bytes, self.modified_for(record.expires_at, now)))
+            }
+        }
+    }
+
+    /// The mtime that stands for `expires_at` in formats that keep no deadline of their own.
+    pub(super) fn modified_for(
+        self,
+        expires_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Option<SystemTime> {
+        let _ = (expires_at, now);
+        match self {
+            Self::Satchel => None,
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { lifetime } => Some(expires_at.map_or(now, |at| at - lifetime).into()),
+        }
+    }
+
+    fn decode(self, bytes: &[u8], modified: SystemTime) -> std::result::Result<Record, String> {
+        let _ = modified;
+        match self {
+            Self::Satchel => {
+                let file: RecordFile =
+                    serde_json::from_slice(bytes).map_err(|err| err.to_string())?;
+                if file.satchel != FORMAT_VERSION {
+                    return Err(format!("unknown format version {}", file.satchel));
+                }
+                Ok(file.record)
+            }
+            #[cfg(feature = "werkzeug")]
+            Self::Werkzeug { lifetime } => {
+                let written = OffsetDateTime::from(modified);
+                let written = written.replace_nanosecond(0).unwrap_or(written);
+                Ok(Record {
+                    data: super::pickle::decode(bytes)?,
+                    created_at: written,
+                    expires_at: Some(written + lifetime),
+                })
+            }
+        }
+    }
+
+    /// Reads a session file without following symlinks or blocking on FIFOs.
+    pub(super) fn read(self, path: &Path) -> io::Result<Stored> {
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(flags.bits() as i32)
+            .open(path)
+        {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Stored::Missing),
+            Err(err) if err.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Ok(Stored::Corrupt("is a symbolic link".into()));
+            }
+            Err(err) => return Err(err),
+        };
+        self.read_open(file)
+    }
+
+    fn read_open(self, mut file: File) -> io::Result<Stored> {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Ok(Stored::Corrupt("is not a regular file".into()));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Ok(Stored::Corrupt(format!(
+                "is larger than {MAX_FILE_BYTES} bytes"
+            )));
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(match self.decode(&bytes, meta.modified()?) {
+            Ok(record) => Stored::Found(record),
+            Err(why) => Stored::Corrupt(why),
+        })
+    }
 }
 
-fn read_open(mut file: File) -> io::Result<Stored> {
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Ok(Stored::Corrupt("is not a regular file".into()));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Ok(Stored::Corrupt(format!(
-            "is larger than {MAX_FILE_BYTES} bytes"
-        )));
-    }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(match decode(&bytes) {
-        Ok(record) => Stored::Found(record),
-        Err(why) => Stored::Corrupt(why),
-    })
+/// werkzeug's `is_valid_key`: 40 lowercase hex characters, strictly (no trailing newline).
+#[cfg(feature = "werkzeug")]
+fn werkzeug_id(text: &str) -> Option<SessionId> {
+    let valid = text.len() == 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    valid.then(|| SessionId::from_checked(text.to_owned()))
 }
 
 #[cfg(test)]
@@ -87,16 +215,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trip() {
+    fn satchel_records_round_trip() {
         let mut record = Record::new();
         record.data.insert("n".into(), 1.into());
-        let bytes = encode(&record).unwrap();
-        let back = decode(&bytes).unwrap();
-        assert_eq!(back.data, record.data);
-        assert_eq!(
-            back.created_at.unix_timestamp(),
-            record.created_at.unix_timestamp()
-        );
+        let (bytes, mtime) = FileFormat::Satchel
+            .encode(&record, OffsetDateTime::now_utc())
+            .unwrap();
+        assert_eq!(mtime, None);
+        let back = FileFormat::Satchel
+            .decode(&bytes, SystemTime::now())
+            .unwrap();
+        assert_eq!(back, record);
     }
 
     #[test]
@@ -108,7 +237,27 @@ mod tests {
             b"{\"satchel\":2,\"data\":{},\"created_at\":0}",
             b"\xff\xfe",
         ] {
-            assert!(decode(bad).is_err());
+            assert!(FileFormat::Satchel.decode(bad, SystemTime::now()).is_err());
         }
+    }
+
+    #[cfg(feature = "werkzeug")]
+    #[test]
+    fn werkzeug_ids_are_strict() {
+        assert!(werkzeug_id(&"a".repeat(40)).is_some());
+        for bad in [
+            "A".repeat(40),
+            "a".repeat(39),
+            format!("{}\n", "a".repeat(40)),
+            "g".repeat(40),
+        ] {
+            assert!(werkzeug_id(&bad).is_none(), "{bad:?}");
+        }
+        let generated = FileFormat::Werkzeug {
+            lifetime: Duration::minutes(1),
+        }
+        .generate_id()
+        .unwrap();
+        assert!(werkzeug_id(generated.as_str()).is_some());
     }
 }

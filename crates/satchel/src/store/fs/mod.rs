@@ -3,17 +3,24 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use time::OffsetDateTime;
+
 use super::Progress;
-use crate::{Changes, Clock, Error, Record, Result, SessionStore, StorageKey};
+use crate::{Changes, Clock, Error, Record, Result, SessionId, SessionStore, StorageKey};
 
 mod atomic;
 mod directory;
+mod files;
 mod format;
 mod lock;
+#[cfg(feature = "werkzeug")]
+mod pickle;
+#[cfg(feature = "werkzeug")]
+mod pickle_guard;
 mod template;
 
-use format::Stored;
-use lock::SessionLock;
+use files::SessionFiles;
+use format::FileFormat;
 use template::FilenameTemplate;
 
 /// Sessions as files in one directory: werkzeug's `FilesystemSessionStore`, with its five
@@ -48,16 +55,7 @@ use template::FilenameTemplate;
 /// ```
 #[derive(Clone, Debug)]
 pub struct FilesystemStore {
-    inner: Arc<Inner>,
-}
-
-#[derive(Clone, Debug)]
-struct Inner {
-    dir: PathBuf,
-    template: FilenameTemplate,
-    renew_missing: bool,
-    mode: u32,
-    clock: Clock,
+    inner: Arc<SessionFiles>,
 }
 
 impl FilesystemStore {
@@ -78,14 +76,87 @@ impl FilesystemStore {
         let dir = dir.as_ref().to_path_buf();
         directory::ensure_private(&dir)?;
         lock::create_locks_dir(&dir)?;
+        let format = FileFormat::Satchel;
         Ok(Self {
-            inner: Arc::new(Inner {
+            inner: Arc::new(SessionFiles {
                 dir,
-                template: FilenameTemplate::parse(FilenameTemplate::DEFAULT)?,
+                template: FilenameTemplate::parse(format.default_template())?,
                 renew_missing: true,
                 mode: 0o600,
                 clock: Clock::system(),
+                format,
             }),
+        })
+    }
+
+    /// A store in `dir` that reads and writes werkzeug's own session files, so a Rust
+    /// service and a Python one (werkzeug's `FilesystemSessionStore`, or secure-cookie's)
+    /// can share one session directory.
+    ///
+    /// - Files are `werkzeug_<id>.sess` (change it with
+    ///   [`FilesystemStore::with_filename_template`], e.g. `secure_cookie_%s.session`),
+    ///   named by the raw id as werkzeug expects, and ids are werkzeug's 40 lowercase hex
+    ///   characters, drawn from the CSPRNG.
+    /// - Files hold a pickled dict. Reading is data-only: a pickle that names a global
+    ///   (other than the builtins that build bytes and sets) or builds an object is refused
+    ///   and read as no session; nothing is ever executed. See the mapping of Python
+    ///   values to JSON in the crate's werkzeug guide (`docs/werkzeug.md`).
+    /// - werkzeug stores no times, so a file expires a lifetime (30 minutes unless set with
+    ///   [`FilesystemStore::with_file_lifetime`]) after its modification time; saving or
+    ///   touching a session moves that time. The absolute timeout cannot be enforced for
+    ///   files Python writes.
+    ///
+    /// # Errors
+    /// As [`FilesystemStore::new`].
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{FilesystemStore, SessionStore};
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = FilesystemStore::werkzeug(dir.path())?;
+    /// let mut session = store.new_session()?;
+    /// assert_eq!(session.id().as_str().len(), 40);
+    /// session.insert("user", "alice")?;
+    /// store.save(&mut session).await?;
+    /// let file = dir.path().join(format!("werkzeug_{}.sess", session.id().as_str()));
+    /// assert!(file.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "werkzeug")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "werkzeug")))]
+    pub fn werkzeug(dir: impl AsRef<Path>) -> Result<Self> {
+        let format = FileFormat::Werkzeug {
+            lifetime: crate::Expiry::DEFAULT_IDLE_TIMEOUT,
+        };
+        let template = FilenameTemplate::parse(format.default_template())?;
+        Ok(Self::new(dir)?.with(|files| {
+            files.format = format;
+            files.template = template;
+        }))
+    }
+
+    /// werkzeug format: how long a file stays valid after its last write. Make it the
+    /// layer's idle timeout.
+    ///
+    /// # Example
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = satchel::FilesystemStore::werkzeug(dir.path())?
+    ///     .with_file_lifetime(time::Duration::hours(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "werkzeug")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "werkzeug")))]
+    #[must_use]
+    pub fn with_file_lifetime(self, lifetime: time::Duration) -> Self {
+        self.with(|files| {
+            if let FileFormat::Werkzeug { .. } = files.format {
+                files.format = FileFormat::Werkzeug { lifetime };
+            }
         })
     }
 
@@ -130,7 +201,7 @@ impl FilesystemStore {
     /// ```
     pub fn with_filename_template(self, template: &str) -> Result<Self> {
         let template = FilenameTemplate::parse(template)?;
-        Ok(self.with(|inner| inner.template = template))
+        Ok(self.with(|files| files.template = template))
     }
 
     /// werkzeug's `renew_missing`. `true` (the default) gives an unknown id a fresh session.
@@ -147,7 +218,7 @@ impl FilesystemStore {
     /// ```
     #[must_use]
     pub fn with_renew_missing(self, renew_missing: bool) -> Self {
-        self.with(|inner| inner.renew_missing = renew_missing)
+        self.with(|files| files.renew_missing = renew_missing)
     }
 
     /// The mode of session files (default `0o600`; werkzeug's was `0o644`).
@@ -161,7 +232,7 @@ impl FilesystemStore {
     /// ```
     #[must_use]
     pub fn with_mode(self, mode: u32) -> Self {
-        self.with(|inner| inner.mode = mode & 0o777)
+        self.with(|files| files.mode = mode & 0o777)
     }
 
     /// Judges expiry by `clock` (tests use a manual one).
@@ -175,7 +246,7 @@ impl FilesystemStore {
     /// ```
     #[must_use]
     pub fn with_clock(self, clock: Clock) -> Self {
-        self.with(|inner| inner.clock = clock)
+        self.with(|files| files.clock = clock)
     }
 
     /// The directory sessions live in.
@@ -219,7 +290,7 @@ impl FilesystemStore {
         self.inner.path_of(key)
     }
 
-    fn with(self, change: impl FnOnce(&mut Inner)) -> Self {
+    fn with(self, change: impl FnOnce(&mut SessionFiles)) -> Self {
         let mut inner = Arc::unwrap_or_clone(self.inner);
         change(&mut inner);
         Self {
@@ -230,7 +301,7 @@ impl FilesystemStore {
     /// Runs blocking file work off the async threads.
     async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Inner) -> Result<T> + Send + 'static,
+        work: impl FnOnce(&SessionFiles) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || work(&inner))
@@ -239,146 +310,46 @@ impl FilesystemStore {
     }
 }
 
-impl Inner {
-    fn path_of(&self, key: &StorageKey) -> PathBuf {
-        self.dir.join(self.template.file_name(key))
-    }
-
-    /// The record in `key`'s file, expired or not; a corrupt one is reported and counts as none.
-    fn read(&self, key: &StorageKey) -> Result<Option<Record>> {
-        let path = self.path_of(key);
-        Ok(match format::read(&path)? {
-            Stored::Found(record) => Some(record),
-            Stored::Missing => None,
-            Stored::Corrupt(why) => {
-                tracing::warn!(file = %path.display(), "corrupt session file read as no session: {why}");
-                None
-            }
-        })
-    }
-
-    fn read_live(&self, key: &StorageKey) -> Result<Option<Record>> {
-        let now = self.clock.now();
-        Ok(self.read(key)?.filter(|record| !record.is_expired(now)))
-    }
-
-    fn write(&self, key: &StorageKey, record: &Record) -> Result<()> {
-        let bytes = format::encode(record)?;
-        atomic::write_atomic(&self.dir, &self.template.file_name(key), &bytes, self.mode)?;
-        Ok(())
-    }
-
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
-        let _lock = SessionLock::acquire(&self.dir, key)?;
-        if self.read_live(key)?.is_some() {
-            return Ok(false);
-        }
-        self.write(key, record)?;
-        Ok(true)
-    }
-
-    fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        // No lock: files are replaced by rename, so a reader sees a whole old or new file.
-        match self.read(key) {
-            Err(Error::Io(err)) => {
-                tracing::warn!(file = %self.path_of(key).display(), "unreadable session file read as no session: {err}");
-                Ok(None)
-            }
-            other => other,
-        }
-    }
-
-    fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
-        let _lock = SessionLock::acquire(&self.dir, key)?;
-        let Some(mut record) = self.read_live(key)? else {
-            return Ok(false);
-        };
-        record.apply(changes);
-        self.write(key, &record)?;
-        Ok(true)
-    }
-
-    fn delete(&self, key: &StorageKey) -> Result<bool> {
-        let _lock = SessionLock::acquire(&self.dir, key)?;
-        self.remove(key)
-    }
-
-    fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
-        let _lock = SessionLock::acquire(&self.dir, key)?;
-        let now = self.clock.now();
-        match self.read(key)? {
-            Some(record) if record.is_expired(now) => self.remove(key),
-            _ => Ok(false),
-        }
-    }
-
-    fn remove(&self, key: &StorageKey) -> Result<bool> {
-        match std::fs::remove_file(self.path_of(key)) {
-            Ok(()) => Ok(true),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    fn list(&self) -> Result<Vec<StorageKey>> {
-        let mut keys = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let name = entry?.file_name();
-            if let Some(key) = name.to_str().and_then(|name| self.template.key_of(name)) {
-                keys.push(key);
-            }
-        }
-        keys.sort();
-        Ok(keys)
-    }
-
-    fn prune(&self, progress: &Progress) -> Result<u64> {
-        atomic::remove_stale_temp_files(&self.dir);
-        let keys = self.list()?;
-        let total = keys.len() as u64;
-        let mut deleted = 0;
-        for (checked, key) in (1..).zip(&keys) {
-            deleted += u64::from(self.delete_expired(key)?);
-            progress(checked, total);
-        }
-        Ok(deleted)
-    }
-}
-
 impl SessionStore for FilesystemStore {
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
         let (key, record) = (key.clone(), record.clone());
-        self.blocking(move |inner| inner.create(&key, &record))
+        self.blocking(move |files| files.create(&key, &record))
             .await
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
         let key = key.clone();
-        self.blocking(move |inner| inner.load(&key)).await
+        self.blocking(move |files| files.load(&key)).await
     }
 
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
         let (key, changes) = (key.clone(), changes.clone());
-        self.blocking(move |inner| inner.update(&key, &changes))
+        self.blocking(move |files| files.update(&key, &changes))
             .await
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<bool> {
         let key = key.clone();
-        self.blocking(move |inner| inner.delete(&key)).await
+        self.blocking(move |files| files.delete(&key)).await
     }
 
     async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
         let key = key.clone();
-        self.blocking(move |inner| inner.delete_expired(&key)).await
+        self.blocking(move |files| files.delete_expired(&key)).await
     }
 
     async fn list(&self) -> Result<Vec<StorageKey>> {
-        self.blocking(Inner::list).await
+        self.blocking(SessionFiles::list).await
+    }
+
+    async fn touch(&self, key: &StorageKey, expires_at: Option<OffsetDateTime>) -> Result<bool> {
+        let key = key.clone();
+        self.blocking(move |files| files.touch(&key, expires_at))
+            .await
     }
 
     async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
-        self.blocking(move |inner| inner.prune(&progress)).await
+        self.blocking(move |files| files.prune(&progress)).await
     }
 
     fn clock(&self) -> Clock {
@@ -387,5 +358,17 @@ impl SessionStore for FilesystemStore {
 
     fn renews_missing(&self) -> bool {
         self.inner.renew_missing
+    }
+
+    fn key_of(&self, id: &SessionId) -> StorageKey {
+        self.inner.format.key_of(id)
+    }
+
+    fn generate_key(&self) -> Result<SessionId> {
+        self.inner.format.generate_id()
+    }
+
+    fn parse_key(&self, key: &str) -> Option<SessionId> {
+        self.inner.format.parse_id(key)
     }
 }

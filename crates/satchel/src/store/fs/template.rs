@@ -2,7 +2,8 @@
 
 use crate::{Error, Result, StorageKey};
 
-use super::atomic::TEMP_SUFFIX;
+/// Temp-file suffixes of every format: a template ending in one would hide its sessions.
+const TEMP_SUFFIXES: [&str; 2] = [".__satchel", ".__wz_sess"];
 
 /// A validated template such as `satchel_%s.json`, split around its `%s`.
 #[derive(Clone, Debug)]
@@ -12,8 +13,6 @@ pub(super) struct FilenameTemplate {
 }
 
 impl FilenameTemplate {
-    pub(super) const DEFAULT: &'static str = "satchel_%s.json";
-
     /// Exactly one `%s`, no other `%`, and nothing that could leave the directory.
     pub(super) fn parse(template: &str) -> Result<Self> {
         let invalid = |why: &str| {
@@ -31,8 +30,11 @@ impl FilenameTemplate {
             return invalid("must be a file name, without path separators");
         }
         // werkzeug asserts the same: a template ending like a temp file would hide sessions.
-        if template.ends_with(TEMP_SUFFIX) {
-            return invalid("must not end with the temp-file suffix");
+        if TEMP_SUFFIXES
+            .iter()
+            .any(|suffix| template.ends_with(suffix))
+        {
+            return invalid("must not end with a temp-file suffix");
         }
         Ok(Self {
             before: before.to_owned(),
@@ -44,15 +46,11 @@ impl FilenameTemplate {
         format!("{}{}{}", self.before, key.as_str(), self.after)
     }
 
-    /// The stored key a directory entry holds, if its name fits the template.
-    pub(super) fn key_of(&self, file_name: &str) -> Option<StorageKey> {
-        if file_name.ends_with(TEMP_SUFFIX) {
-            return None;
-        }
-        let middle = file_name
+    /// The `%s` part of a directory entry's name, if the name fits the template.
+    pub(super) fn part_of<'a>(&self, file_name: &'a str) -> Option<&'a str> {
+        file_name
             .strip_prefix(&self.before)?
-            .strip_suffix(&self.after)?;
-        StorageKey::parse(middle)
+            .strip_suffix(&self.after)
     }
 }
 
@@ -71,6 +69,7 @@ mod tests {
             "../%s",
             "dir/%s",
             "%s.__satchel",
+            "%s.__wz_sess",
             "a\0%s",
         ] {
             assert!(FilenameTemplate::parse(bad).is_err(), "{bad}");
@@ -79,12 +78,11 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_strangers_are_skipped() {
-        let template = FilenameTemplate::parse(FilenameTemplate::DEFAULT).unwrap();
+        let template = FilenameTemplate::parse("satchel_%s.json").unwrap();
         let key = StorageKey::parse(&"ab".repeat(32)).unwrap();
         let name = template.file_name(&key);
-        assert_eq!(template.key_of(&name), Some(key));
-        assert_eq!(template.key_of("satchel_abcde.json"), None);
-        assert_eq!(template.key_of(&format!("x{name}")), None);
-        assert_eq!(template.key_of(&format!("{name}{TEMP_SUFFIX}")), None);
+        assert_eq!(template.part_of(&name), Some(key.as_str()));
+        assert_eq!(template.part_of(&format!("x{name}")), None);
+        assert_eq!(template.part_of("satchel_abc.jsonx"), None);
     }
 }

@@ -1,0 +1,171 @@
+//! The store directory's session files: every blocking operation of `FilesystemStore`.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+use super::Progress;
+use super::atomic;
+use super::format::{FileFormat, Stored};
+use super::lock::SessionLock;
+use super::template::FilenameTemplate;
+use crate::{Changes, Clock, Error, Record, Result, StorageKey};
+
+/// The settings of one store, and the synchronous work on its files.
+#[derive(Clone, Debug)]
+pub(super) struct SessionFiles {
+    pub(super) dir: PathBuf,
+    pub(super) template: FilenameTemplate,
+    pub(super) renew_missing: bool,
+    pub(super) mode: u32,
+    pub(super) clock: Clock,
+    pub(super) format: FileFormat,
+}
+
+impl SessionFiles {
+    pub(super) fn path_of(&self, key: &StorageKey) -> PathBuf {
+        self.dir.join(self.template.file_name(key))
+    }
+
+    /// The record in `key`'s file, expired or not; a corrupt one is reported and counts as none.
+    fn read(&self, key: &StorageKey) -> Result<Option<Record>> {
+        let path = self.path_of(key);
+        Ok(match self.format.read(&path)? {
+            Stored::Found(record) => Some(record),
+            Stored::Missing => None,
+            Stored::Corrupt(why) => {
+                tracing::warn!(file = %path.display(), "corrupt session file read as no session: {why}");
+                None
+            }
+        })
+    }
+
+    fn read_live(&self, key: &StorageKey) -> Result<Option<Record>> {
+        let now = self.clock.now();
+        Ok(self.read(key)?.filter(|record| !record.is_expired(now)))
+    }
+
+    fn write(&self, key: &StorageKey, record: &Record) -> Result<()> {
+        let (bytes, modified) = self.format.encode(record, self.clock.now())?;
+        let name = self.template.file_name(key);
+        let target = atomic::Target {
+            dir: &self.dir,
+            name: &name,
+            mode: self.mode,
+            temp_suffix: self.format.temp_suffix(),
+            modified,
+        };
+        atomic::write_atomic(&target, &bytes)?;
+        Ok(())
+    }
+
+    pub(super) fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
+        let _lock = SessionLock::acquire(&self.dir, key)?;
+        if self.read_live(key)?.is_some() {
+            return Ok(false);
+        }
+        self.write(key, record)?;
+        Ok(true)
+    }
+
+    pub(super) fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        // No lock: files are replaced by rename, so a reader sees a whole old or new file.
+        match self.read(key) {
+            Err(Error::Io(err)) => {
+                tracing::warn!(file = %self.path_of(key).display(), "unreadable session file read as no session: {err}");
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
+    pub(super) fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
+        let _lock = SessionLock::acquire(&self.dir, key)?;
+        let Some(mut record) = self.read_live(key)? else {
+            return Ok(false);
+        };
+        record.apply(changes);
+        self.write(key, &record)?;
+        Ok(true)
+    }
+
+    /// Moves the deadline: for werkzeug files by setting the mtime, without rewriting them.
+    pub(super) fn touch(
+        &self,
+        key: &StorageKey,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<bool> {
+        let changes = Changes {
+            expires_at,
+            ..Changes::default()
+        };
+        let Some(modified) = self.format.modified_for(expires_at, self.clock.now()) else {
+            return self.update(key, &changes);
+        };
+        let _lock = SessionLock::acquire(&self.dir, key)?;
+        if self.read_live(key)?.is_none() {
+            return Ok(false);
+        }
+        let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+        let file = OpenOptions::new()
+            .write(true)
+            .custom_flags(nofollow)
+            .open(self.path_of(key))?;
+        file.set_modified(modified)?;
+        Ok(true)
+    }
+
+    pub(super) fn delete(&self, key: &StorageKey) -> Result<bool> {
+        let _lock = SessionLock::acquire(&self.dir, key)?;
+        self.remove(key)
+    }
+
+    pub(super) fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        let _lock = SessionLock::acquire(&self.dir, key)?;
+        let now = self.clock.now();
+        match self.read(key)? {
+            Some(record) if record.is_expired(now) => self.remove(key),
+            _ => Ok(false),
+        }
+    }
+
+    fn remove(&self, key: &StorageKey) -> Result<bool> {
+        match std::fs::remove_file(self.path_of(key)) {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub(super) fn list(&self) -> Result<Vec<StorageKey>> {
+        let mut keys = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.ends_with(self.format.temp_suffix()) {
+                continue;
+            }
+            let key = self
+                .template
+                .part_of(name)
+                .and_then(|part| self.format.key_from_name(part));
+            keys.extend(key);
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    pub(super) fn prune(&self, progress: &Progress) -> Result<u64> {
+        atomic::remove_stale_temp_files(&self.dir, self.format.temp_suffix());
+        let keys = self.list()?;
+        let total = keys.len() as u64;
+        let mut deleted = 0;
+        for (checked, key) in (1..).zip(&keys) {
+            deleted += u64::from(self.delete_expired(key)?);
+            progress(checked, total);
+        }
+        Ok(deleted)
+    }
+}
