@@ -58,6 +58,8 @@ Examples:
   satchel --store file:./sessions show $(satchel --store file:./sessions list | head -n 1)")]
     Show {
         /// A session id (the cookie value) or a stored key (as `list` prints)
+        // Ids are URL-safe base64 and may start with `-`: never read one as a flag.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 
@@ -67,6 +69,8 @@ Examples:
   satchel --store file:./sessions delete Xq3v9c0dL2kP7yWm1nRt8bZa4sFe6hJu")]
     Delete {
         /// A session id (the cookie value) or a stored key (as `list` prints)
+        // Ids are URL-safe base64 and may start with `-`: never read one as a flag.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 

@@ -251,6 +251,14 @@ fn malformed_id_is_an_error() {
 }
 
 #[test]
+fn an_id_that_starts_with_a_dash_is_an_id_not_a_flag() {
+    let fixture = Fixture::new(0);
+    let id = format!("-{}", "A".repeat(31));
+    fails(&fixture.run(&["show", &id]), "no session");
+    fails(&fixture.run(&["delete", &id]), "no session");
+}
+
+#[test]
 fn unknown_stored_key_is_an_error() {
     let fixture = Fixture::new(0);
     let key: StorageKey = SessionId::generate().unwrap().storage_key();

@@ -91,7 +91,8 @@ fn app<S: SessionStore>(store: S) -> Router {
     satchel_demo::app(SessionLayer::new(store))
 }
 
-/// Runs `test` once with a memory store and once with a filesystem store in a temp dir.
+/// Runs `test` with a memory store, and with filesystem stores (satchel's format and
+/// werkzeug's) in a temp dir.
 async fn for_each_store<F, Fut>(test: F)
 where
     F: Fn(Router) -> Fut,
@@ -101,6 +102,11 @@ where
     let dir = tempfile::tempdir().unwrap();
     test(app(
         FilesystemStore::new(dir.path().join("sessions")).unwrap()
+    ))
+    .await;
+    // werkzeug's pickled files, as `--store werkzeug:DIR` opens them.
+    test(app(
+        FilesystemStore::werkzeug(dir.path().join("werkzeug")).unwrap()
     ))
     .await;
 }

@@ -41,6 +41,7 @@
 mod changes;
 mod clock;
 pub mod cookie;
+pub mod docs;
 mod error;
 mod expiry;
 #[cfg(feature = "axum")]

@@ -1,7 +1,6 @@
 //! The session cookie's settings, and (with the `cookie-store` feature) the keys and
-//! envelope of cookie sessions.
-//!
-#![cfg_attr(feature = "cookie-store", doc = include_str!("../../docs/cookie-sessions.md"))]
+//! envelope of cookie sessions: when to choose them and how to rotate their keys is in
+//! [`docs::cookie_sessions`](crate::docs).
 
 #[cfg(feature = "cookie-store")]
 pub(crate) mod envelope;

@@ -31,7 +31,7 @@ const DEFAULT_NAME: &str = "session_id";
 /// Tampered, truncated, wrongly keyed or malformed cookies are "no session". Two things a
 /// server store gives and a cookie cannot: a session cannot be revoked before it expires
 /// (logout only asks the browser to forget it), and concurrent requests cannot merge their
-/// changes (the last response's cookie wins). See the [`cookie`](crate::cookie) docs.
+/// changes (the last response's cookie wins). See [`docs::cookie_sessions`](crate::docs).
 ///
 /// # Example
 /// ```

@@ -109,10 +109,6 @@ async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
         return Ok(SaveOutcome::Gone);
     };
     record.apply(&session.changes());
-    // `rotate_id` draws a satchel id; a store with ids of its own (werkzeug's) replaces it.
-    if store.parse_key(session.id().as_str()).is_none() {
-        session.replace_new_id(store.generate_key()?);
-    }
     insert_unique(store, session, &record).await?;
     store.delete(&old).await?;
     session.mark_saved();
@@ -143,6 +139,11 @@ async fn insert_unique<S: SessionStore + ?Sized>(
     session: &mut Session,
     record: &crate::Record,
 ) -> Result<()> {
+    // `rotate_id` draws a satchel id; a store with ids of its own shape (werkzeug's files)
+    // replaces it before the session is first stored.
+    if store.parse_key(session.id().as_str()).is_none() {
+        session.replace_new_id(store.generate_key()?);
+    }
     for _ in 0..CREATE_ATTEMPTS {
         if store.create(&store.key_of(session.id()), record).await? {
             return Ok(());

@@ -15,9 +15,9 @@ mod format;
 mod lock;
 #[cfg(feature = "werkzeug")]
 mod pickle;
-#[cfg(feature = "werkzeug")]
-mod pickle_guard;
 mod template;
+#[cfg(feature = "werkzeug")]
+mod unpickle;
 
 use files::SessionFiles;
 use format::FileFormat;
@@ -100,7 +100,7 @@ impl FilesystemStore {
     /// - Files hold a pickled dict. Reading is data-only: a pickle that names a global
     ///   (other than the builtins that build bytes and sets) or builds an object is refused
     ///   and read as no session; nothing is ever executed. See the mapping of Python
-    ///   values to JSON in the crate's werkzeug guide (`docs/werkzeug.md`).
+    ///   values to JSON in [`docs::werkzeug`](crate::docs::werkzeug).
     /// - werkzeug stores no times, so a file expires a lifetime (30 minutes unless set with
     ///   [`FilesystemStore::with_file_lifetime`]) after its modification time; saving or
     ///   touching a session moves that time. The absolute timeout cannot be enforced for

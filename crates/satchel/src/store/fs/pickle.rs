@@ -12,20 +12,20 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigInt;
 use serde_json::{Map, Number, Value};
-use serde_pickle::{DeOptions, HashableValue, SerOptions, Value as Pickle};
+use serde_pickle::{HashableValue, SerOptions, Value as Pickle};
 
-use super::pickle_guard;
+use super::unpickle::{Object, Unpickled, unpickle};
 
 const BYTES_TAG: &str = "__bytes__";
 const INT_TAG: &str = "__int__";
+/// Deeper than any session needs; also what stops a self-referencing pickle.
+const MAX_DEPTH: usize = 128;
 
 /// The session data a werkzeug file holds; an error says why it is not plain data.
 pub(super) fn decode(bytes: &[u8]) -> Result<Map<String, Value>, String> {
-    pickle_guard::check(bytes)?;
-    let value = serde_pickle::value_from_slice(bytes, DeOptions::new().decode_strings())
-        .map_err(|err| format!("unreadable pickle: {err}"))?;
-    match value {
-        Pickle::Dict(dict) => dict_to_json(dict),
+    let unpickled = unpickle(bytes)?;
+    match to_json(&unpickled, unpickled.root, 0)? {
+        Value::Object(data) => Ok(data),
         _ => Err("the pickle does not hold a dict".into()),
     }
 }
@@ -40,40 +40,34 @@ pub(super) fn encode(data: &Map<String, Value>) -> Result<Vec<u8>, String> {
         .map_err(|err| format!("cannot pickle the session: {err}"))
 }
 
-fn dict_to_json(dict: BTreeMap<HashableValue, Pickle>) -> Result<Map<String, Value>, String> {
-    dict.into_iter()
-        .map(|(key, value)| match key {
-            HashableValue::String(key) => Ok((key, to_json(value)?)),
-            other => Err(format!("a dict key is not a string: {other:?}")),
-        })
-        .collect()
-}
-
-fn to_json(value: Pickle) -> Result<Value, String> {
-    Ok(match value {
-        Pickle::None => Value::Null,
-        Pickle::Bool(b) => Value::Bool(b),
-        Pickle::I64(n) => Value::from(n),
-        Pickle::Int(n) => big_int_to_json(&n),
-        Pickle::F64(f) => Number::from_f64(f)
+fn to_json(unpickled: &Unpickled, index: usize, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err("the pickle nests too deep (or refers to itself)".into());
+    }
+    let item = |index: usize| to_json(unpickled, index, depth + 1);
+    Ok(match &unpickled.objects[index] {
+        Object::None => Value::Null,
+        Object::Bool(b) => Value::Bool(*b),
+        Object::Int(n) => big_int_to_json(n),
+        Object::Float(f) => Number::from_f64(*f)
             .map(Value::Number)
             .ok_or("a float is not finite")?,
-        Pickle::Bytes(bytes) => tagged(BYTES_TAG, STANDARD.encode(bytes)),
-        Pickle::String(s) => Value::String(s),
-        Pickle::List(items) | Pickle::Tuple(items) => array(items)?,
-        Pickle::Set(items) | Pickle::FrozenSet(items) => {
-            array(items.into_iter().map(HashableValue::into_value).collect())?
+        Object::Str(s) => Value::String(s.clone()),
+        Object::Bytes(bytes) => tagged(BYTES_TAG, STANDARD.encode(bytes)),
+        Object::List(items) | Object::Tuple(items) | Object::Set(items) => {
+            Value::Array(items.iter().map(|&i| item(i)).collect::<Result<_, _>>()?)
         }
-        Pickle::Dict(dict) => Value::Object(dict_to_json(dict)?),
+        Object::Dict(pairs) => Value::Object(
+            pairs
+                .iter()
+                .map(|&(key, value)| match &unpickled.objects[key] {
+                    Object::Str(key) => Ok((key.clone(), item(value)?)),
+                    _ => Err("a dict key is not a string".to_string()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Object::Builtin(_) => return Err("the pickle holds a function, not data".into()),
     })
-}
-
-fn array(items: Vec<Pickle>) -> Result<Value, String> {
-    items
-        .into_iter()
-        .map(to_json)
-        .collect::<Result<_, _>>()
-        .map(Value::Array)
 }
 
 fn big_int_to_json(n: &BigInt) -> Value {
@@ -165,5 +159,7 @@ mod tests {
         dict.insert(HashableValue::I64(1), Pickle::None);
         let dict = serde_pickle::value_to_vec(&Pickle::Dict(dict), SerOptions::new()).unwrap();
         assert!(decode(&dict).is_err());
+        // l = []; l.append(l): a list that holds itself.
+        assert!(decode(b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02h\x02as.").is_err());
     }
 }
