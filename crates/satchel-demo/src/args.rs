@@ -11,7 +11,8 @@ pub(crate) struct Args {
     /// Address to listen on (host:port).
     #[arg(long, default_value = "127.0.0.1:3000")]
     pub(crate) addr: String,
-    /// Where sessions are kept: file:DIR or memory:.
+    /// Where sessions are kept: file:DIR, werkzeug:DIR, memory:, sqlite:PATH,
+    /// redis://HOST:PORT, postgres://USER@HOST:PORT/DB or cookie: (key in SATCHEL_KEY).
     #[arg(long, value_name = "URL", default_value = "file:./sessions")]
     pub(crate) store: String,
     /// End a session after this long without use, e.g. 30m.
@@ -50,12 +51,33 @@ impl Args {
             .map(|d| timeout("--absolute-timeout", d))
             .transpose()
     }
+
+    /// The store URL as it may be printed: a password in it is replaced by `***`.
+    pub(crate) fn shown_store(&self) -> String {
+        let Some((scheme, rest)) = self.store.split_once("://") else {
+            return self.store.clone();
+        };
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        match rest[..authority_end].rsplit_once('@') {
+            Some((user_info, host)) if user_info.contains(':') => {
+                let user = user_info.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
+            }
+            _ => self.store.clone(),
+        }
+    }
 }
+
+/// The longest timeout taken: ten years is past any session, and far from the calendar's end.
+const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10 * 366 * 24 * 3600);
 
 /// A timeout as the library's duration type; zero would end every session at once.
 fn timeout(option: &str, duration: std::time::Duration) -> Result<Duration, String> {
     if duration.is_zero() {
         return Err(format!("{option} must be longer than zero"));
+    }
+    if duration > MAX_TIMEOUT {
+        return Err(format!("{option} must be at most ten years"));
     }
     Duration::try_from(duration).map_err(|_| {
         format!(
@@ -63,4 +85,24 @@ fn timeout(option: &str, duration: std::time::Duration) -> Result<Duration, Stri
             humantime::format_duration(duration)
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_store_urls_are_not_shown() {
+        let shown = |store: &str| Args::parse_from(["demo", "--store", store]).shown_store();
+        assert_eq!(
+            shown("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(
+            shown("redis://:pw@127.0.0.1:6379/0"),
+            "redis://:***@127.0.0.1:6379/0"
+        );
+        assert_eq!(shown("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(shown("file:./sessions"), "file:./sessions");
+    }
 }

@@ -33,12 +33,17 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
+/// How often the demo deletes expired sessions from its store.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Opens everything, then serves until Ctrl-C.
 ///
 /// # Errors
 /// A one-line message for stderr.
 async fn run(args: &Args) -> Result<(), String> {
-    let layer = session_layer(args)?;
+    let (layer, store) = session_layer(args)?;
+    // Expired sessions are never served; this also removes them from the store.
+    let pruner = satchel::store::spawn_pruner(store, PRUNE_EVERY);
     let listener = TcpListener::bind(&args.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
@@ -47,31 +52,33 @@ async fn run(args: &Args) -> Result<(), String> {
         .map_err(|err| format!("cannot read the listening address: {err}"))?;
     println!(
         "satchel demo listening on http://{addr} (store: {})",
-        args.store
+        args.shown_store()
     );
-    axum::serve(listener, satchel_demo::app(layer))
+    let served = axum::serve(listener, satchel_demo::app(layer))
         .with_graceful_shutdown(ctrl_c())
         .await
-        .map_err(|err| format!("the server failed: {err}"))
+        .map_err(|err| format!("the server failed: {err}"));
+    pruner.abort();
+    served
 }
 
-/// The session layer the arguments ask for; the timeouts are checked before the store is
+/// The session layer the arguments ask for, and its store; the timeouts are checked before the store is
 /// opened, so a bad option never creates a store directory.
 ///
 /// # Errors
 /// A bad timeout, or a store URL the library rejects.
-fn session_layer(args: &Args) -> Result<SessionLayer<AnyStore>, String> {
+fn session_layer(args: &Args) -> Result<(SessionLayer<AnyStore>, AnyStore), String> {
     let (idle, absolute) = (args.idle_timeout()?, args.absolute_timeout()?);
     let store = satchel::store::open(&args.store)
-        .map_err(|err| format!("cannot open the store `{}`: {err}", args.store))?;
-    let mut layer = SessionLayer::new(store).with_cookie(args.cookie());
+        .map_err(|err| format!("cannot open the store `{}`: {err}", args.shown_store()))?;
+    let mut layer = SessionLayer::new(store.clone()).with_cookie(args.cookie());
     if let Some(idle) = idle {
         layer = layer.with_idle_timeout(idle);
     }
     if let Some(absolute) = absolute {
         layer = layer.with_absolute_timeout(absolute);
     }
-    Ok(layer)
+    Ok((layer, store))
 }
 
 /// Resolves on Ctrl-C, letting requests in flight finish.

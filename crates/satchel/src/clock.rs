@@ -81,7 +81,8 @@ impl Clock {
             let mut time = time
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            *time = whole_seconds(*time + by);
+            // Past the calendar's end the clock stays put rather than panicking.
+            *time = whole_seconds(time.checked_add(by).unwrap_or(*time));
         }
     }
 

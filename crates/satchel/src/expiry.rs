@@ -192,8 +192,11 @@ impl Expiry {
     /// ```
     #[must_use]
     pub fn deadline(&self, created: OffsetDateTime, now: OffsetDateTime) -> Option<OffsetDateTime> {
-        let idle = self.idle.map(|idle| now + idle);
-        let absolute = self.absolute.map(|absolute| created + absolute);
+        // A bound past the calendar's end (a timeout of millennia) bounds nothing.
+        let idle = self.idle.and_then(|idle| now.checked_add(idle));
+        let absolute = self
+            .absolute
+            .and_then(|absolute| created.checked_add(absolute));
         match (idle, absolute) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -217,7 +220,8 @@ impl Expiry {
         let stored = session.expires_at().is_some_and(|at| at <= now);
         let absolute = self
             .absolute
-            .is_some_and(|absolute| session.created_at() + absolute <= now);
+            .and_then(|absolute| session.created_at().checked_add(absolute))
+            .is_some_and(|end| end <= now);
         stored || absolute
     }
 

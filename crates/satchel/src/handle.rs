@@ -99,7 +99,13 @@ impl SessionHandle {
         let mut slot = Arc::clone(&self.slot).lock_owned().await;
         let session = match slot.session.take() {
             Some(session) => session,
-            None => self.fetch(slot.cookie.take()).await?,
+            // The cookie is kept until the load succeeds, so a retry after a store
+            // error finds the same session instead of a fresh one.
+            None => {
+                let session = self.fetch(slot.cookie.clone()).await?;
+                slot.cookie = None;
+                session
+            }
         };
         Ok(SessionGuard(OwnedMutexGuard::map(slot, |slot| {
             slot.session.insert(session)

@@ -31,6 +31,7 @@
 //! | --- | --- | --- |
 //! | `fs` | [`FilesystemStore`] (Unix) | yes |
 //! | `axum` | [`SessionHandle`] as an axum extractor, [`Error`] as a response | no |
+//! | `werkzeug` | [`FilesystemStore::werkzeug`]: werkzeug's own session files ([`docs::werkzeug`]) | no |
 //! | `sqlite` | [`SqliteStore`] (SQLite bundled) | no |
 //! | `postgres` | [`PostgresStore`] (tokio-postgres, deadpool) | no |
 //! | `redis` | [`RedisStore`] (redis-rs; a server or a Redis Cluster) | no |

@@ -10,7 +10,8 @@ use crate::Changes;
 ///
 /// Stores keep one record per session, under the session id's
 /// [`StorageKey`](crate::StorageKey). A record whose `expires_at` has passed is never
-/// returned by a store.
+/// handed out as a session ([`SessionStore::get`](crate::SessionStore::get) checks), and
+/// stores never apply changes to it.
 ///
 /// # Example
 /// ```

@@ -42,6 +42,9 @@ pub struct Session {
     touched: BTreeSet<String>,
     previous_id: Option<SessionId>,
     is_destroyed: bool,
+    /// The store no longer holds it (deleted, rotated away or expired meanwhile): a later
+    /// save must not bring it back.
+    is_gone: bool,
 }
 
 impl Session {
@@ -72,6 +75,7 @@ impl Session {
             touched: BTreeSet::new(),
             previous_id: None,
             is_destroyed: false,
+            is_gone: false,
         }
     }
 
@@ -550,6 +554,12 @@ impl Session {
     pub(crate) fn mark_gone(&mut self) {
         self.mark_saved();
         self.is_stored = false;
+        self.is_gone = true;
+    }
+
+    /// Whether a save found (or made) the session gone from the store.
+    pub(crate) fn is_gone(&self) -> bool {
+        self.is_gone
     }
 }
 

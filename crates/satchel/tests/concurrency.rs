@@ -83,6 +83,44 @@ async fn logout_is_never_undone<S: SessionStore + Clone>(store: S) {
     assert!(store.list().await.unwrap().is_empty());
 }
 
+/// The logout itself in the middle of 100 writers saving at the same moment.
+async fn logout_amid_concurrent_writers_is_never_undone<S: SessionStore + Clone>(store: S) {
+    let mut session = store.new_session().unwrap();
+    session.insert("user", "alice").unwrap();
+    store.save(&mut session).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..101 {
+        let (store, id) = (store.clone(), session.id().as_str().to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut loaded = store.get(&id).await.unwrap();
+            if n == 50 {
+                loaded.destroy();
+            } else {
+                loaded.insert(format!("k{n}"), n).unwrap();
+            }
+            store.save(&mut loaded).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Writers that loaded after the logout got fresh sessions under new ids, as any new
+    // visitor would; the logged-out id itself must stay gone.
+    let key = store.key_of(session.id());
+    assert!(
+        store.load(&key).await.unwrap().is_none(),
+        "a write brought the session back"
+    );
+    assert!(!store.list().await.unwrap().contains(&key));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_amid_writers_in_memory_and_on_disk() {
+    logout_amid_concurrent_writers_is_never_undone(memory(now_clock())).await;
+    let stores = FsStores::new();
+    logout_amid_concurrent_writers_is_never_undone(stores.fresh(now_clock())).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn logout_is_never_undone_in_memory() {
     logout_is_never_undone(memory(now_clock())).await;

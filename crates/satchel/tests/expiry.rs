@@ -5,16 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use common::probe::ProbeStore;
 use common::{
     FsStores, app, body_text, memory, now_clock, send, set_cookie_header, set_cookie_value,
 };
-use satchel::{
-    Changes, Clock, CookieConfig, Expiry, Record, Result, SessionLayer, SessionStore, StorageKey,
-};
-use time::{Duration, OffsetDateTime};
+use satchel::{Clock, CookieConfig, Expiry, SessionLayer, SessionStore};
+use time::Duration;
 
 const IDLE: Duration = Duration::minutes(30);
 const ABSOLUTE: Duration = Duration::hours(12);
@@ -118,51 +114,11 @@ async fn a_shorter_absolute_timeout_applies_to_sessions_stored_under_a_longer_on
     assert!(is_alive(&lenient, &cookie).await);
 }
 
-/// Counts writes, to show that reads refresh only the deadline, and not too often.
-#[derive(Clone)]
-struct Counting {
-    inner: satchel::MemoryStore,
-    touches: Arc<AtomicUsize>,
-    updates: Arc<AtomicUsize>,
-}
-
-impl SessionStore for Counting {
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
-        self.inner.create(key, record).await
-    }
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        self.inner.load(key).await
-    }
-    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
-        self.updates.fetch_add(1, Ordering::SeqCst);
-        self.inner.update(key, changes).await
-    }
-    async fn touch(&self, key: &StorageKey, at: Option<OffsetDateTime>) -> Result<bool> {
-        self.touches.fetch_add(1, Ordering::SeqCst);
-        self.inner.touch(key, at).await
-    }
-    async fn delete(&self, key: &StorageKey) -> Result<bool> {
-        self.inner.delete(key).await
-    }
-    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
-        self.inner.delete_expired(key).await
-    }
-    async fn list(&self) -> Result<Vec<StorageKey>> {
-        self.inner.list().await
-    }
-    fn clock(&self) -> Clock {
-        self.inner.clock()
-    }
-}
-
 #[tokio::test]
 async fn reads_refresh_the_deadline_at_most_once_per_interval() {
     let clock = now_clock();
-    let store = Counting {
-        inner: memory(clock.clone()),
-        touches: Arc::default(),
-        updates: Arc::default(),
-    };
+    // Counts writes, to show that reads refresh only the deadline, and not too often.
+    let store = ProbeStore::around(memory(clock.clone()));
     let policy = policy().with_touch_interval(Duration::minutes(1));
     let app = app(SessionLayer::new(store.clone()).with_expiry(policy));
     let cookie = logged_in(&app).await;
@@ -173,19 +129,15 @@ async fn reads_refresh_the_deadline_at_most_once_per_interval() {
     clock.advance(Duration::seconds(30));
     let read = send(&app, "GET", "/read", Some(&cookie), "").await;
     assert!(set_cookie_header(&read).is_none());
-    assert_eq!(
-        store.touches.load(Ordering::SeqCst),
-        0,
-        "touched within the interval"
-    );
+    assert_eq!(store.touches(), 0, "touched within the interval");
 
     clock.advance(Duration::seconds(31));
     send(&app, "GET", "/read", Some(&cookie), "").await;
     send(&app, "GET", "/read", Some(&cookie), "").await;
-    assert_eq!(store.touches.load(Ordering::SeqCst), 1);
+    assert_eq!(store.touches(), 1);
     assert_eq!(deadline().await, first + Duration::seconds(61));
     // The touch changed no data and wrote no data: only the deadline moved.
-    assert_eq!(store.updates.load(Ordering::SeqCst), 0);
+    assert_eq!(store.updates(), 0);
     let body = body_text(send(&app, "GET", "/read", Some(&cookie), "").await).await;
     assert_eq!(body, r#"{"user":"alice"}"#);
 }

@@ -3,11 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 mod common;
 
+use common::probe::ProbeStore;
 use common::{app, body_text, send, set_cookie_header, set_cookie_value};
-use satchel::{
-    Changes, CookieConfig, MemoryStore, Record, Result, SameSite, SessionId, SessionLayer,
-    SessionStore, StorageKey,
-};
+use satchel::{CookieConfig, MemoryStore, SameSite, SessionId, SessionLayer, SessionStore};
 
 fn memory_app() -> (MemoryStore, axum::Router) {
     let store = MemoryStore::new();
@@ -16,12 +14,57 @@ fn memory_app() -> (MemoryStore, axum::Router) {
 
 #[tokio::test]
 async fn untouched_session_sets_no_cookie_and_reads_nothing() {
-    let (store, app) = memory_app();
-    let response = send(&app, "GET", "/untouched", Some("whatever"), "").await;
+    let (memory, healthy) = memory_app();
+    let cookie = set_cookie_value(&send(&healthy, "POST", "/insert/a", None, "1").await).unwrap();
+    let probe = ProbeStore::around(memory);
+    let app = app(SessionLayer::new(probe.clone()));
+    let response = send(&app, "GET", "/untouched", Some(&cookie), "").await;
     assert_eq!(response.status(), 200);
     assert!(set_cookie_header(&response).is_none());
     assert!(response.headers().get("vary").is_none());
-    assert!(store.is_empty());
+    assert_eq!(
+        probe.loads(),
+        0,
+        "the store was read for a request that never asked"
+    );
+    send(&app, "GET", "/read", Some(&cookie), "").await;
+    assert_eq!(probe.loads(), 1);
+}
+
+#[tokio::test]
+async fn a_load_that_failed_can_be_retried_on_the_same_cookie() {
+    let (memory, healthy) = memory_app();
+    let cookie = set_cookie_value(&send(&healthy, "POST", "/insert/a", None, "1").await).unwrap();
+    let probe = ProbeStore::around(memory);
+    let handle = satchel::SessionHandle::new(std::sync::Arc::new(probe.clone()), Some(cookie));
+    probe
+        .outage
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(handle.load().await.is_err());
+    probe
+        .outage
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let session = handle.load().await.unwrap();
+    assert!(
+        !session.is_new(),
+        "the retry must find the real session, not a fresh one"
+    );
+    assert_eq!(session.get::<String>("a").unwrap().as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn logging_out_of_a_session_already_gone_still_expires_the_cookie() {
+    let (store, app) = memory_app();
+    let cookie = set_cookie_value(&send(&app, "POST", "/insert/a", None, "1").await).unwrap();
+    let handle =
+        satchel::SessionHandle::new(std::sync::Arc::new(store.clone()), Some(cookie.clone()));
+    let mut session = handle.load().await.unwrap();
+    store.delete(&store.key_of(session.id())).await.unwrap(); // another request logged out
+    session.destroy();
+    assert_eq!(
+        store.save(&mut session).await.unwrap(),
+        satchel::store::SaveOutcome::Deleted
+    );
 }
 
 #[tokio::test]
@@ -210,49 +253,6 @@ async fn existing_vary_is_extended_not_replaced() {
     assert_eq!(vary, ["Accept-Encoding", "Cookie"]);
 }
 
-/// A store whose writes fail on demand, around a memory store.
-#[derive(Clone, Default)]
-struct FlakyStore {
-    inner: MemoryStore,
-    fail_loads: bool,
-    fail_creates: bool,
-    fail_updates: bool,
-}
-
-fn broken() -> satchel::Error {
-    satchel::Error::Backend("disk on fire: /secret/path".into())
-}
-
-impl SessionStore for FlakyStore {
-    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
-        if self.fail_creates {
-            return Err(broken());
-        }
-        self.inner.create(key, record).await
-    }
-    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        if self.fail_loads {
-            return Err(broken());
-        }
-        self.inner.load(key).await
-    }
-    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
-        if self.fail_updates {
-            return Err(broken());
-        }
-        self.inner.update(key, changes).await
-    }
-    async fn delete(&self, key: &StorageKey) -> Result<bool> {
-        self.inner.delete(key).await
-    }
-    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
-        self.inner.delete_expired(key).await
-    }
-    async fn list(&self) -> Result<Vec<StorageKey>> {
-        self.inner.list().await
-    }
-}
-
 #[tokio::test]
 async fn store_failures_are_opaque_500s_and_lose_nothing() {
     let memory = MemoryStore::new();
@@ -269,11 +269,11 @@ async fn store_failures_are_opaque_500s_and_lose_nothing() {
         ([false, true, false], "POST", "/login", cookie),
     ];
     for ([fail_loads, fail_creates, fail_updates], method, uri, cookie) in cases {
-        let flaky = FlakyStore {
-            inner: memory.clone(),
+        let flaky = ProbeStore {
             fail_loads,
             fail_creates,
             fail_updates,
+            ..ProbeStore::around(memory.clone())
         };
         let response = send(&app(SessionLayer::new(flaky)), method, uri, cookie, "2").await;
         assert_eq!(response.status(), 500, "{uri}");
@@ -291,10 +291,9 @@ async fn a_failed_rotation_keeps_the_old_session() {
     let memory = MemoryStore::new();
     let healthy = app(SessionLayer::new(memory.clone()));
     let cookie = set_cookie_value(&send(&healthy, "POST", "/insert/a", None, "1").await).unwrap();
-    let flaky = FlakyStore {
-        inner: memory.clone(),
+    let flaky = ProbeStore {
         fail_creates: true,
-        ..FlakyStore::default()
+        ..ProbeStore::around(memory.clone())
     };
     let login = send(
         &app(SessionLayer::new(flaky)),

@@ -30,6 +30,7 @@ async fn run_contract_with<S: SessionStore>(make: impl Fn(Clock) -> S, raw_ids: 
     update_never_inserts(&make(now_clock())).await;
     no_resurrection_after_delete(&make(now_clock())).await;
     no_resurrection_after_rotation(&make(now_clock())).await;
+    a_gone_session_stays_gone(&make(now_clock())).await;
     rotation_carries_data_and_kills_the_old_id(&make(now_clock())).await;
     delete_reports_whether_it_deleted(&make(now_clock())).await;
     list_gives_every_stored_key(&make(now_clock()), raw_ids).await;
@@ -140,6 +141,17 @@ async fn no_resurrection_after_delete<S: SessionStore>(store: &S) {
             .unwrap()
             .is_none()
     );
+    assert!(store.list().await.unwrap().is_empty());
+}
+
+async fn a_gone_session_stays_gone<S: SessionStore>(store: &S) {
+    let session = saved(store, json!({"user": "alice"})).await;
+    let mut writer = reload(store, &session).await;
+    store.delete(&store.key_of(session.id())).await.unwrap();
+    for attempt in 0..2 {
+        writer.insert("attempt", attempt).unwrap();
+        assert_eq!(store.save(&mut writer).await.unwrap(), SaveOutcome::Gone);
+    }
     assert!(store.list().await.unwrap().is_empty());
 }
 
@@ -335,4 +347,56 @@ async fn werkzeug_files_honour_the_contract() {
             .with_clock(clock)
     };
     run_contract_with(make, RawIds::AsWerkzeugDoes).await;
+}
+
+/// A memory store on which another request logs the session out at the worst moment for a
+/// rotation: after the new record is written, before the old one is deleted.
+#[derive(Clone, Default)]
+struct LogoutDuringRotation {
+    inner: satchel::MemoryStore,
+    victim: std::sync::Arc<std::sync::Mutex<Option<satchel::StorageKey>>>,
+}
+
+impl SessionStore for LogoutDuringRotation {
+    async fn create(&self, key: &satchel::StorageKey, record: &Record) -> satchel::Result<bool> {
+        let created = self.inner.create(key, record).await?;
+        let victim = self.victim.lock().unwrap().take();
+        if let Some(victim) = victim {
+            self.inner.delete(&victim).await?;
+        }
+        Ok(created)
+    }
+    async fn load(&self, key: &satchel::StorageKey) -> satchel::Result<Option<Record>> {
+        self.inner.load(key).await
+    }
+    async fn update(
+        &self,
+        key: &satchel::StorageKey,
+        changes: &satchel::Changes,
+    ) -> satchel::Result<bool> {
+        self.inner.update(key, changes).await
+    }
+    async fn delete(&self, key: &satchel::StorageKey) -> satchel::Result<bool> {
+        self.inner.delete(key).await
+    }
+    async fn delete_expired(&self, key: &satchel::StorageKey) -> satchel::Result<bool> {
+        self.inner.delete_expired(key).await
+    }
+    async fn list(&self) -> satchel::Result<Vec<satchel::StorageKey>> {
+        self.inner.list().await
+    }
+}
+
+#[tokio::test]
+async fn a_logout_during_a_rotation_wins() {
+    let store = LogoutDuringRotation::default();
+    let session = saved(&store, json!({"user": "alice"})).await;
+    let mut login = reload(&store, &session).await;
+    *store.victim.lock().unwrap() = Some(store.key_of(session.id()));
+    login.rotate_id().unwrap();
+    assert_eq!(store.save(&mut login).await.unwrap(), SaveOutcome::Gone);
+    assert!(
+        store.list().await.unwrap().is_empty(),
+        "the rotated copy outlived the logout"
+    );
 }

@@ -87,6 +87,17 @@ async fn malicious_and_malformed_pickles_are_refused_and_never_run() {
         session.insert("after", "refusal").unwrap();
         store.save(&mut session).await.unwrap();
     }
+    // Even werkzeug's unsafe renew_missing=False, which keeps the client's id, never
+    // writes over a file it refused to read.
+    let adopting = FilesystemStore::werkzeug(dir.path())
+        .unwrap()
+        .with_renew_missing(false);
+    for sid in described.keys() {
+        let mut session = adopting.get(sid).await.unwrap();
+        session.insert("after", "refusal").unwrap();
+        let outcome = adopting.save(&mut session).await.unwrap();
+        assert_eq!(outcome, satchel::store::SaveOutcome::Gone, "{sid}");
+    }
     assert!(!Path::new("/tmp/satchel-pwned").exists(), "a payload ran");
     // A save never writes into a refused file's place either: the files stay as they were.
     for sid in described.keys() {

@@ -58,6 +58,8 @@ fn header(protection: Protection, key: &Key) -> [u8; HEADER] {
 fn bound(header: &[u8], cookie_name: &str) -> Vec<u8> {
     let mut bound = b"satchel cookie session\0".to_vec();
     bound.extend_from_slice(header);
+    // Length first, so that where the name ends and the payload starts is never ambiguous.
+    bound.extend_from_slice(&(cookie_name.len() as u64).to_be_bytes());
     bound.extend_from_slice(cookie_name.as_bytes());
     bound
 }

@@ -278,7 +278,9 @@ impl CookieConfig {
             .or(self.max_age);
         if let Some(max_age) = max_age {
             cookie.set_max_age(max_age);
-            cookie.set_expires(now + max_age);
+            if let Some(expires) = now.checked_add(max_age) {
+                cookie.set_expires(expires);
+            }
         }
         if let Some(expires) = self.expires {
             cookie.set_expires(expires);

@@ -103,12 +103,12 @@ pub const KEY_VARIABLE: &str = "SATCHEL_KEY";
 /// `cookie:`: encrypted cookie sessions keyed from `SATCHEL_KEY` (at least 32 bytes).
 #[cfg(feature = "cookie-store")]
 fn open_cookie() -> Result<AnyStore> {
-    let secret = std::env::var(KEY_VARIABLE).map_err(|_| {
+    let secret = zeroize::Zeroizing::new(std::env::var(KEY_VARIABLE).map_err(|_| {
         Error::InvalidConfig(format!(
             "the cookie: store needs a secret of at least 32 bytes in {KEY_VARIABLE} \
              (e.g. `export {KEY_VARIABLE}=$(openssl rand -base64 48)`)"
         ))
-    })?;
+    })?);
     let key = crate::cookie::Key::derive(secret.as_bytes(), "satchel cookie: store")
         .map_err(|err| Error::InvalidConfig(format!("{KEY_VARIABLE}: {err}")))?;
     Ok(AnyStore::Cookie(CookieStore::new(key)))
@@ -177,8 +177,9 @@ fn open_redis(_: &str) -> Result<AnyStore> {
     Err(not_built("redis"))
 }
 
-/// Like [`open`], but a `file:` store must exist already: for tools that inspect stores,
-/// where a mistyped directory is an error rather than a new, empty store.
+/// Like [`open`], but a `file:`, `werkzeug:` or `sqlite:` store must exist already: for
+/// tools that inspect stores, where a mistyped path is an error rather than a new, empty
+/// store. (A PostgreSQL store still creates its table on first use.)
 ///
 /// # Errors
 /// As [`open`], and [`Error::InvalidConfig`] when the directory does not exist.
@@ -198,6 +199,14 @@ pub fn open_existing(url: &str) -> Result<AnyStore> {
     {
         return Err(Error::InvalidConfig(format!(
             "no session directory at {dir}"
+        )));
+    }
+    if let Some(path) = url.strip_prefix("sqlite:")
+        && !path.is_empty()
+        && !std::path::Path::new(path).is_file()
+    {
+        return Err(Error::InvalidConfig(format!(
+            "no session database at {path}"
         )));
     }
     open(url)

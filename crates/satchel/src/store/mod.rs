@@ -1,7 +1,8 @@
 //! The store contract and its backends.
 //!
 //! A [`SessionStore`] keeps [`Record`]s under a [`StorageKey`]: the SHA-256 of the session
-//! id, so a leaked store holds no usable cookie. It has six required, record-level
+//! id, so a leaked store holds no usable cookie (the one exception is werkzeug's file
+//! format, whose files werkzeug names by the raw id). It has six required, record-level
 //! operations; on top of them the operations of werkzeug's `SessionStore` come for free:
 //! [`SessionStore::new_session`], [`SessionStore::get`], [`SessionStore::save`],
 //! [`SessionStore::save_if_modified`], [`SessionStore::generate_key`] and
@@ -204,7 +205,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The backend failed.
     fn delete_expired(&self, key: &StorageKey) -> impl Future<Output = Result<bool>> + Send;
 
-    /// Every stored key (hashes of ids, never the ids themselves).
+    /// Every stored key (hashes of ids; raw ids only in werkzeug's file format).
     ///
     /// # Errors
     /// The backend failed.

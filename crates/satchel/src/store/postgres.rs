@@ -202,20 +202,13 @@ impl PostgresStore {
 
     /// A pooled connection, with the table created on first use.
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        let client = self
+        let mut client = self
             .pool
             .get()
             .await
             .map_err(|err| Error::Backend(Box::new(err)))?;
         self.schema_ready
-            .get_or_try_init(|| async {
-                let schema = Self::SCHEMA.replace("{table}", &self.table);
-                // Serialise concurrent first uses: CREATE ... IF NOT EXISTS can race.
-                let guarded = format!(
-                    "SELECT pg_advisory_lock(7245); {schema} SELECT pg_advisory_unlock(7245);"
-                );
-                client.batch_execute(&guarded).await.map_err(backend)
-            })
+            .get_or_try_init(|| create_schema(&mut client, &self.table))
             .await?;
         Ok(client)
     }
@@ -229,6 +222,18 @@ impl PostgresStore {
     fn now(&self) -> i64 {
         self.clock.now().unix_timestamp()
     }
+}
+
+/// Creates the table and index. Concurrent first uses (several processes) wait on a
+/// transaction-scoped advisory lock, which a failure or a timeout always releases.
+async fn create_schema(client: &mut deadpool_postgres::Object, table: &str) -> Result<()> {
+    let schema = PostgresStore::SCHEMA.replace("{table}", table);
+    let transaction = client.transaction().await.map_err(backend)?;
+    transaction
+        .batch_execute(&format!("SELECT pg_advisory_xact_lock(7245); {schema}"))
+        .await
+        .map_err(backend)?;
+    transaction.commit().await.map_err(backend)
 }
 
 /// A pool whose every wait (for a connection, to connect, to check one) ends after `timeout`.

@@ -51,6 +51,10 @@ pub(super) async fn save<S: SessionStore + ?Sized>(
     if session.is_destroyed() {
         return destroy(store, session).await;
     }
+    if session.is_gone() {
+        // Deleted or rotated elsewhere: saving again must not bring it back.
+        return Ok(SaveOutcome::Gone);
+    }
     if !session.should_save() {
         return Ok(SaveOutcome::Unchanged);
     }
@@ -77,15 +81,17 @@ async fn destroy<S: SessionStore + ?Sized>(
     store: &S,
     session: &mut Session,
 ) -> Result<SaveOutcome> {
-    let mut deleted = false;
+    // A session that was stored ends with a removal cookie even if another request
+    // deleted it first: the browser must forget it either way.
+    let was_stored = session.is_stored() || session.previous_id().is_some();
     if let Some(previous) = session.previous_id() {
-        deleted |= store.delete(&store.key_of(previous)).await?;
+        store.delete(&store.key_of(previous)).await?;
     }
     if session.is_stored() {
-        deleted |= store.delete(&store.key_of(session.id())).await?;
+        store.delete(&store.key_of(session.id())).await?;
     }
     session.mark_gone();
-    Ok(if deleted {
+    Ok(if was_stored {
         SaveOutcome::Deleted
     } else {
         SaveOutcome::Unchanged
@@ -93,7 +99,9 @@ async fn destroy<S: SessionStore + ?Sized>(
 }
 
 /// Writes the new record before deleting the old, so a failure loses nothing; re-reads the
-/// old record so that changes other requests made to it meanwhile carry over.
+/// old record so that changes other requests saved to it before carry over. A save to the
+/// old id between that read and the delete is lost (the old id is ending), and a logout
+/// in that window wins: the new record is removed too.
 async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> Result<SaveOutcome> {
     let Some(old) = session.previous_id().cloned() else {
         return create(store, session).await;
@@ -110,7 +118,13 @@ async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
     };
     record.apply(&session.changes());
     insert_unique(store, session, &record).await?;
-    store.delete(&old).await?;
+    if !store.delete(&old).await? {
+        // The old session was deleted meanwhile (a logout): the rotated copy must not
+        // outlive it.
+        store.delete(&store.key_of(session.id())).await?;
+        session.mark_gone();
+        return Ok(SaveOutcome::Gone);
+    }
     session.mark_saved();
     Ok(SaveOutcome::Rotated)
 }

@@ -31,12 +31,11 @@ impl SessionFiles {
 
     /// The record in `key`'s file, expired or not; a corrupt one is reported and counts as none.
     fn read(&self, key: &StorageKey) -> Result<Option<Record>> {
-        let path = self.path_of(key);
-        Ok(match self.format.read(&path)? {
+        Ok(match self.format.read(&self.path_of(key))? {
             Stored::Found(record) => Some(record),
             Stored::Missing => None,
             Stored::Corrupt(why) => {
-                tracing::warn!(file = %path.display(), "corrupt session file read as no session: {why}");
+                tracing::warn!(file = %self.describe(key), "corrupt session file read as no session: {why}");
                 None
             }
         })
@@ -45,6 +44,15 @@ impl SessionFiles {
     fn read_live(&self, key: &StorageKey) -> Result<Option<Record>> {
         let now = self.clock.now();
         Ok(self.read(key)?.filter(|record| !record.is_expired(now)))
+    }
+
+    /// A file to name in logs: werkzeug's file names are session ids, so those are withheld.
+    fn describe(&self, key: &StorageKey) -> String {
+        if self.format.names_files_by_id() {
+            format!("a session file in {}", self.dir.display())
+        } else {
+            self.path_of(key).display().to_string()
+        }
     }
 
     fn write(&self, key: &StorageKey, record: &Record) -> Result<()> {
@@ -63,7 +71,14 @@ impl SessionFiles {
 
     pub(super) fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
         let _lock = SessionLock::acquire(&self.dir, key)?;
-        if self.read_live(key)?.is_some() {
+        let now = self.clock.now();
+        let taken = match self.format.read(&self.path_of(key))? {
+            Stored::Found(existing) => !existing.is_expired(now),
+            Stored::Missing => false,
+            // Someone's file that we cannot read (another program's pickle, say): keep it.
+            Stored::Corrupt(_) => true,
+        };
+        if taken {
             return Ok(false);
         }
         self.write(key, record)?;
@@ -73,8 +88,10 @@ impl SessionFiles {
     pub(super) fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
         // No lock: files are replaced by rename, so a reader sees a whole old or new file.
         match self.read(key) {
-            Err(Error::Io(err)) => {
-                tracing::warn!(file = %self.path_of(key).display(), "unreadable session file read as no session: {err}");
+            // A file we may not read is reported and read as no session; any other I/O
+            // failure (EIO, EMFILE) is the store failing, which must not look like "none".
+            Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                tracing::warn!(file = %self.describe(key), "unreadable session file read as no session: {err}");
                 Ok(None)
             }
             other => other,

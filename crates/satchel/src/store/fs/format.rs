@@ -63,6 +63,11 @@ impl FileFormat {
         }
     }
 
+    /// Whether file names carry the raw session id (werkzeug's do).
+    pub(super) fn names_files_by_id(self) -> bool {
+        !matches!(self, Self::Satchel)
+    }
+
     pub(super) fn key_of(self, id: &SessionId) -> StorageKey {
         match self {
             Self::Satchel => id.storage_key(),
@@ -135,7 +140,12 @@ impl FileFormat {
         match self {
             Self::Satchel => None,
             #[cfg(feature = "werkzeug")]
-            Self::Werkzeug { lifetime } => Some(expires_at.map_or(now, |at| at - lifetime).into()),
+            Self::Werkzeug { lifetime } => {
+                let written = expires_at
+                    .and_then(|at| at.checked_sub(lifetime))
+                    .unwrap_or(now);
+                Some(written.into())
+            }
         }
     }
 
@@ -152,12 +162,22 @@ impl FileFormat {
             }
             #[cfg(feature = "werkzeug")]
             Self::Werkzeug { lifetime } => {
-                let written = OffsetDateTime::from(modified);
-                let written = written.replace_nanosecond(0).unwrap_or(written);
+                // werkzeug records no times: a file is as old as its last write.
+                let seconds = match modified.duration_since(SystemTime::UNIX_EPOCH) {
+                    Ok(after) => i64::try_from(after.as_secs()).ok(),
+                    Err(before) => i64::try_from(before.duration().as_secs()).ok().map(|s| -s),
+                };
+                let written = seconds
+                    .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+                    .ok_or("the file's modification time is out of range")?;
                 Ok(Record {
                     data: super::pickle::decode(bytes)?,
                     created_at: written,
-                    expires_at: Some(written + lifetime),
+                    expires_at: Some(
+                        written
+                            .checked_add(lifetime)
+                            .ok_or("the file's lifetime is out of range")?,
+                    ),
                 })
             }
         }

@@ -103,8 +103,9 @@ impl FilesystemStore {
     ///   values to JSON in [`docs::werkzeug`](crate::docs::werkzeug).
     /// - werkzeug stores no times, so a file expires a lifetime (30 minutes unless set with
     ///   [`FilesystemStore::with_file_lifetime`]) after its modification time; saving or
-    ///   touching a session moves that time. The absolute timeout cannot be enforced for
-    ///   files Python writes.
+    ///   touching a session moves that time. Since no creation time survives either, the
+    ///   absolute timeout cannot be enforced in this format: a session ends only after a
+    ///   lifetime without writes.
     ///
     /// # Errors
     /// As [`FilesystemStore::new`].

@@ -20,11 +20,14 @@ const BYTES_TAG: &str = "__bytes__";
 const INT_TAG: &str = "__int__";
 /// Deeper than any session needs; also what stops a self-referencing pickle.
 const MAX_DEPTH: usize = 128;
+/// More values than any session holds.
+const MAX_NODES: usize = 1_000_000;
 
 /// The session data a werkzeug file holds; an error says why it is not plain data.
 pub(super) fn decode(bytes: &[u8]) -> Result<Map<String, Value>, String> {
     let unpickled = unpickle(bytes)?;
-    match to_json(&unpickled, unpickled.root, 0)? {
+    let mut budget = MAX_NODES;
+    match to_json(&unpickled, unpickled.root, 0, &mut budget)? {
         Value::Object(data) => Ok(data),
         _ => Err("the pickle does not hold a dict".into()),
     }
@@ -40,11 +43,21 @@ pub(super) fn encode(data: &Map<String, Value>) -> Result<Vec<u8>, String> {
         .map_err(|err| format!("cannot pickle the session: {err}"))
 }
 
-fn to_json(unpickled: &Unpickled, index: usize, depth: usize) -> Result<Value, String> {
+fn to_json(
+    unpickled: &Unpickled,
+    index: usize,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<Value, String> {
     if depth > MAX_DEPTH {
         return Err("the pickle nests too deep (or refers to itself)".into());
     }
-    let item = |index: usize| to_json(unpickled, index, depth + 1);
+    // Shared objects (memo GETs) are copied out each time they appear: count every copy,
+    // or a few hundred bytes of pickle could expand to billions of values.
+    *budget = budget
+        .checked_sub(1)
+        .ok_or("the pickle expands to too many values")?;
+    let mut item = |index: usize| to_json(unpickled, index, depth + 1, budget);
     Ok(match &unpickled.objects[index] {
         Object::None => Value::Null,
         Object::Bool(b) => Value::Bool(*b),
@@ -149,6 +162,34 @@ mod tests {
         });
         let map = data.as_object().unwrap();
         assert_eq!(decode(&encode(map).unwrap()).unwrap(), *map);
+    }
+
+    #[test]
+    fn a_pickle_that_doubles_itself_forty_times_is_refused() {
+        // {"a": L40} with L0 = [1] and L(n+1) = [Ln, Ln]: 2^40 values from ~300 bytes.
+        let mut pickle = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02K\x01a".to_vec();
+        for memo in 3u8..43 {
+            // POP the previous list (the memo keeps it), then build [previous, previous].
+            pickle.extend_from_slice(&[
+                b'0',
+                b']',
+                b'q',
+                memo,
+                b'(',
+                b'h',
+                memo - 1,
+                b'h',
+                memo - 1,
+                b'e',
+            ]);
+        }
+        pickle.extend_from_slice(b"s.");
+        assert!(decode(&pickle).unwrap_err().contains("too many values"));
+        // An integer of a million digits is refused before it is printed.
+        let mut huge = b"\x80\x02}X\x01\x00\x00\x00n\x8b\x00\x00\x10\x00".to_vec();
+        huge.extend(std::iter::repeat_n(0x11, 0x10_0000));
+        huge.extend_from_slice(b"s.");
+        assert!(decode(&huge).unwrap_err().contains("too large"));
     }
 
     #[test]

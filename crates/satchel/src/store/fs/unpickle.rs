@@ -51,6 +51,10 @@ pub(super) struct Unpickled {
 
 type Outcome<T> = Result<T, String>;
 
+/// The largest integer read, in bytes (about 2,400 decimal digits): printing a huge one is
+/// quadratic, so a few megabytes of digits would stall a request for minutes.
+const MAX_INT_BYTES: usize = 1024;
+
 /// Runs the pickle machine over `bytes`.
 pub(super) fn unpickle(bytes: &[u8]) -> Outcome<Unpickled> {
     let mut machine = Machine {
@@ -220,6 +224,9 @@ impl Machine<'_> {
 
     fn long(&mut self, width: usize) -> Outcome<Object> {
         let n = self.length(width)?;
+        if n > MAX_INT_BYTES {
+            return Err("an integer is too large".into());
+        }
         Ok(Object::Int(BigInt::from_signed_bytes_le(self.take(n)?)))
     }
 
@@ -409,6 +416,9 @@ fn text_int(text: &str) -> Outcome<Object> {
 }
 
 fn parse_int(text: &str) -> Outcome<BigInt> {
+    if text.len() > MAX_INT_BYTES * 5 / 2 {
+        return Err("an integer is too large".into());
+    }
     text.parse().map_err(|_| format!("bad integer {text:?}"))
 }
 
