@@ -2,13 +2,16 @@
 //!
 //! - [`Session`]: a map of JSON values that knows its id, whether it is new, and which keys
 //!   changed (mutable access included).
-//! - [`SessionStore`]: the store contract, with [`MemoryStore`] and [`FilesystemStore`];
-//!   saving applies a session's changes to what is stored *now*, so concurrent requests
-//!   that change different keys never lose each other's updates.
+//! - [`SessionStore`]: the store contract, with [`MemoryStore`], [`FilesystemStore`] (also
+//!   in werkzeug's own file format), and behind features SQLite, Redis, PostgreSQL and
+//!   cookie-only stores; saving applies a session's changes to what is stored *now*, so
+//!   concurrent requests that change different keys never lose each other's updates.
+//! - [`Expiry`]: idle and absolute timeouts, enforced by the server on every load.
 //! - [`SessionLayer`]: the tower middleware (axum, hyper) with every cookie setting.
 //!
 //! # Quick start (axum)
-//! ```
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{Router, routing::get};
 //! use satchel::{FilesystemStore, SessionHandle, SessionLayer};
 //!
@@ -79,7 +82,7 @@ pub use crate::store::{DynSessionStore, MemoryStore, SessionStore};
 pub use ::cookie::SameSite;
 
 /// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "axum", feature = "fs"))]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 pub use time;

@@ -11,7 +11,8 @@
 //!    whose session was loaded carries `Vary: Cookie`. A store failure becomes an empty 500.
 //!
 //! # With axum
-//! ```
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{Router, routing::post};
 //! use satchel::{MemoryStore, SessionHandle, SessionLayer};
 //!
