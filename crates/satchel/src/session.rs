@@ -426,6 +426,10 @@ impl Session {
         let old = std::mem::replace(&mut self.id, fresh);
         if self.is_stored && self.previous_id.is_none() {
             self.previous_id = Some(old);
+        } else if !self.is_stored {
+            // No client has seen the fresh id: an adopted id (renew_missing=False) that is
+            // rotated before it was stored is created like any new session.
+            self.is_new = true;
         }
         self.is_modified = true;
         Ok(())

@@ -203,3 +203,25 @@ async fn a_round_trip_with_the_real_python_package() {
         read.len()
     );
 }
+
+#[tokio::test]
+async fn an_adopted_id_rotated_before_its_first_save_gets_a_werkzeug_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FilesystemStore::werkzeug(dir.path())
+        .unwrap()
+        .with_renew_missing(false);
+    let chosen = "ab".repeat(20);
+    let mut session = store.get(&chosen).await.unwrap();
+    assert_eq!(
+        session.id().as_str(),
+        chosen,
+        "werkzeug's renew_missing=False keeps the id"
+    );
+    session.insert("user", "alice").unwrap();
+    session.rotate_id().unwrap();
+    store.save(&mut session).await.unwrap();
+    let id = session.id().as_str().to_owned();
+    assert!(store.is_valid_key(&id) && id != chosen, "{id}");
+    assert!(dir.path().join(format!("werkzeug_{id}.sess")).exists());
+    assert_eq!(store.list().await.unwrap().len(), 1);
+}
