@@ -73,14 +73,7 @@ async fn logout_is_never_undone<S: SessionStore + Clone>(store: S) {
     for task in tasks {
         assert_eq!(task.await.unwrap(), satchel::store::SaveOutcome::Gone);
     }
-    assert!(
-        store
-            .load(&store.key_of(session.id()))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(store.list().await.unwrap().is_empty());
+    common::assert_store_empty(&store, session.id()).await;
 }
 
 /// The logout itself in the middle of 100 writers saving at the same moment.

@@ -292,3 +292,16 @@ impl RedisStores {
         }
     }
 }
+
+/// Asserts that the store holds nothing at all, in particular not `id`'s session.
+pub async fn assert_store_empty<S: satchel::SessionStore>(store: &S, id: &satchel::SessionId) {
+    let key = store.key_of(id);
+    assert!(
+        store.load(&key).await.unwrap().is_none(),
+        "the session came back"
+    );
+    assert!(
+        store.list().await.unwrap().is_empty(),
+        "the store is not empty"
+    );
+}
