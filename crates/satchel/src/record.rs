@@ -52,6 +52,28 @@ impl Record {
         }
     }
 
+    /// A record from times kept as unix seconds, as the database and cookie stores keep
+    /// them; `None` when a time is outside the calendar (a corrupt record).
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "cookie-store")),
+        allow(dead_code)
+    )]
+    pub(crate) fn from_unix_seconds(
+        data: Map<String, Value>,
+        created_at: i64,
+        expires_at: Option<i64>,
+    ) -> Option<Self> {
+        let time = |at: i64| OffsetDateTime::from_unix_timestamp(at).ok();
+        Some(Self {
+            data,
+            created_at: time(created_at)?,
+            expires_at: match expires_at {
+                Some(at) => Some(time(at)?),
+                None => None,
+            },
+        })
+    }
+
     /// Whether the record's expiry has passed at `now`.
     ///
     /// # Example

@@ -170,15 +170,7 @@ impl CookieStore {
 }
 
 fn record(payload: Payload) -> Option<Record> {
-    let time = |at: i64| OffsetDateTime::from_unix_timestamp(at).ok();
-    Some(Record {
-        data: payload.d,
-        created_at: time(payload.c)?,
-        expires_at: match payload.e {
-            Some(at) => Some(time(at)?),
-            None => None,
-        },
-    })
+    Record::from_unix_seconds(payload.d, payload.c, payload.e)
 }
 
 /// The record-level operations have no server side to act on: the cookie is the record.

@@ -270,16 +270,8 @@ fn record_from(row: &tokio_postgres::Row) -> Option<Record> {
     let Value::Object(data) = data else {
         return None;
     };
-    let time = |at: i64| OffsetDateTime::from_unix_timestamp(at).ok();
     let expires: Option<i64> = row.try_get("expires_at").ok()?;
-    Some(Record {
-        data,
-        created_at: time(row.try_get("created_at").ok()?)?,
-        expires_at: match expires {
-            Some(at) => Some(time(at)?),
-            None => None,
-        },
-    })
+    Record::from_unix_seconds(data, row.try_get("created_at").ok()?, expires)
 }
 
 impl SessionStore for PostgresStore {

@@ -161,17 +161,9 @@ fn load(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
 
 /// A row as a record; a corrupt one is reported and read as no session.
 fn decode(key: &str, data: &str, created: i64, expires: Option<i64>) -> Option<Record> {
-    let time = |at: i64| OffsetDateTime::from_unix_timestamp(at).ok();
-    let record = serde_json::from_str(data).ok().and_then(|data| {
-        Some(Record {
-            data,
-            created_at: time(created)?,
-            expires_at: match expires {
-                Some(at) => Some(time(at)?),
-                None => None,
-            },
-        })
-    });
+    let record = serde_json::from_str(data)
+        .ok()
+        .and_then(|data| Record::from_unix_seconds(data, created, expires));
     if record.is_none() {
         tracing::warn!(key, "corrupt session row read as no session");
     }
