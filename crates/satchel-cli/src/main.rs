@@ -40,13 +40,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 /// Opens the store and hands it to the command.
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
-    if cli.store.starts_with("cookie:") {
-        return Err(Failure::new(
-            "cookie sessions are kept in the browsers, not in a store: there is nothing to \
-             list, show, delete or prune",
-        ));
-    }
-    // Inspecting must not create a store where a directory name was mistyped.
+    // Inspecting must not create a store where a directory name was mistyped, and
+    // `cookie:` has no store: both refused by the library.
     let store = satchel::store::open_existing(&cli.store)?;
     let mut out = std::io::stdout().lock();
     match &cli.command {

@@ -1,10 +1,10 @@
 //! `prune`: delete expired sessions, with a progress bar on a terminal.
 
 use std::io::{IsTerminal as _, Write};
-use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use satchel::SessionStore;
+use satchel::store::Progress;
 
 use crate::error::Failure;
 
@@ -23,7 +23,7 @@ pub(crate) async fn prune(
         let bar = progress_bar(false);
         let moved = bar.clone();
         let deleted = store
-            .prune_with_progress(Arc::new(move |checked, total| {
+            .prune(&Progress::new(move |checked, total| {
                 moved.set_length(total);
                 moved.set_position(checked);
             }))

@@ -17,8 +17,9 @@ impl Target {
     /// Reads `text` as a session id this store accepts, else as a stored key. The two
     /// shapes do not overlap (32 base64 characters against 64 hex digits).
     pub(crate) fn parse(store: &impl SessionStore, text: &str) -> Result<Self, Failure> {
-        if let Some(id) = store.parse_key(text) {
-            return Ok(Self::Id(store.key_of(&id)));
+        let ids = store.ids();
+        if let Some(id) = ids.parse(text) {
+            return Ok(Self::Id(ids.storage_key(&id)));
         }
         // The text is not echoed: it may be a mistyped cookie, or not fit on one line.
         StorageKey::parse(text).map(Self::Key).ok_or_else(|| {

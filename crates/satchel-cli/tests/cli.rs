@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Command, Output};
 
 use satchel::time::{Duration, OffsetDateTime};
-use satchel::{FilesystemStore, SessionId, SessionStore, StorageKey};
+use satchel::{FilesystemStore, SessionId, SessionStoreExt, StorageKey};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

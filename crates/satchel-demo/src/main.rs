@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use satchel::SessionLayer;
-use satchel::store::AnyStore;
+use satchel::store::{AnyStore, Opened};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -42,8 +42,9 @@ const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// A one-line message for stderr.
 async fn run(args: &Args) -> Result<(), String> {
     let (layer, store) = session_layer(args)?;
-    // Expired sessions are never served; this also removes them from the store.
-    let pruner = satchel::store::spawn_pruner(store, PRUNE_EVERY);
+    // Expired sessions are never served; this also removes them from the store (cookie
+    // sessions have no store to prune).
+    let pruner = store.map(|store| satchel::store::spawn_pruner(store, PRUNE_EVERY));
     let listener = TcpListener::bind(&args.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
@@ -58,20 +59,29 @@ async fn run(args: &Args) -> Result<(), String> {
         .with_graceful_shutdown(ctrl_c())
         .await
         .map_err(|err| format!("the server failed: {err}"));
-    pruner.abort();
+    if let Some(pruner) = pruner {
+        pruner.abort();
+    }
     served
 }
 
-/// The session layer the arguments ask for, and its store; the timeouts are checked before the store is
-/// opened, so a bad option never creates a store directory.
+/// The session layer the arguments ask for, and its store (none for cookie sessions); the
+/// timeouts are checked before the store is opened, so a bad option never creates a store
+/// directory.
 ///
 /// # Errors
 /// A bad timeout, or a store URL the library rejects.
-fn session_layer(args: &Args) -> Result<(SessionLayer<AnyStore>, AnyStore), String> {
+fn session_layer(args: &Args) -> Result<(SessionLayer, Option<AnyStore>), String> {
     let (idle, absolute) = (args.idle_timeout()?, args.absolute_timeout()?);
-    let store = satchel::store::open(&args.store)
+    let opened = satchel::store::open(&args.store)
         .map_err(|err| format!("cannot open the store `{}`: {err}", args.shown_store()))?;
-    let mut layer = SessionLayer::new(store.clone()).with_cookie(args.cookie());
+    let store = match &opened {
+        Opened::Store(store) => Some(store.clone()),
+        _ => None,
+    };
+    let mut layer = SessionLayer::from(opened)
+        .with_cookie(args.cookie())
+        .map_err(|err| format!("the cookie settings do not work: {err}"))?;
     if let Some(idle) = idle {
         layer = layer.with_idle_timeout(idle);
     }

@@ -47,7 +47,7 @@ pub(crate) async fn remove_key(
     handle: SessionHandle,
     Path(key): Path<String>,
 ) -> Result<StatusCode, satchel::Error> {
-    handle.load().await?.remove(&key);
+    handle.load().await?.remove_value(&key);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -76,7 +76,7 @@ pub(crate) async fn login(
 
 /// `POST /api/logout`: ends the session; the middleware deletes it and expires the cookie.
 pub(crate) async fn logout(handle: SessionHandle) -> Result<StatusCode, satchel::Error> {
-    handle.load().await?.destroy();
+    handle.destroy().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

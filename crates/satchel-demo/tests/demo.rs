@@ -397,8 +397,8 @@ impl Browser {
 
 #[tokio::test]
 async fn the_demo_flow_works_with_cookie_sessions() {
-    let store = satchel::CookieStore::new(satchel::cookie::Key::generate().unwrap());
-    let app = app(store);
+    let sessions = satchel::CookieSessions::new(satchel::cookie::Key::generate().unwrap());
+    let app = satchel_demo::app(SessionLayer::in_cookie(sessions));
     let mut browser = Browser::default();
     let put = browser
         .send(&app, "PUT", "/api/session/color", r#""blue""#)

@@ -10,6 +10,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
+use satchel::store::Progress;
 use satchel::{FilesystemStore, SessionId, SessionStore};
 
 const SESSIONS: usize = 100_000;
@@ -64,7 +65,10 @@ fn prune(c: &mut Criterion) {
         b.iter_batched(
             fresh_store,
             |(root, store)| {
-                assert_eq!(runtime.block_on(store.prune()).unwrap(), SESSIONS as u64);
+                assert_eq!(
+                    runtime.block_on(store.prune(&Progress::none())).unwrap(),
+                    SESSIONS as u64
+                );
                 root
             },
             BatchSize::PerIteration,

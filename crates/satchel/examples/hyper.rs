@@ -10,7 +10,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use satchel::{CookieConfig, MemoryStore, SessionHandle, SessionLayer};
+use satchel::{MemoryStore, SessionHandle, SessionLayer};
 use tower::ServiceBuilder;
 
 async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -26,10 +26,9 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
 }
 
 async fn count(handle: &SessionHandle) -> satchel::Result<u64> {
-    let mut session = handle.load().await?;
-    let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
-    session.insert("visits", visits)?;
-    Ok(visits)
+    handle
+        .update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)
+        .await
 }
 
 fn status(code: StatusCode) -> Response<Full<Bytes>> {
@@ -40,8 +39,7 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let layer =
-        SessionLayer::new(MemoryStore::new()).with_cookie(CookieConfig::new().with_secure(false));
+    let layer = SessionLayer::new(MemoryStore::new()).with_secure(false)?;
     let service = ServiceBuilder::new().layer(layer).service_fn(handle);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3002").await?;
     println!("listening on http://{}", listener.local_addr()?);

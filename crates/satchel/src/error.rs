@@ -41,6 +41,17 @@ pub enum Error {
         /// The most browsers keep.
         limit: usize,
     },
+    /// The request's session is held by a live [`SessionGuard`](crate::SessionGuard) (of the
+    /// same handler, most likely): drop the guard before using the session again. Waiting
+    /// instead would never end when the same task holds the guard.
+    #[error(
+        "the session is held by a live SessionGuard of this request; drop it before using the session again"
+    )]
+    SessionInUse,
+    /// The request's response was already sent with its session: a handle kept past the
+    /// request can no longer change it.
+    #[error("the request's session was already saved with its response")]
+    SessionClosed,
     /// The configuration cannot work; the message says why.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -2,7 +2,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::Session;
+use crate::session::Session;
 
 /// The server-side expiry policy the middleware applies to every session.
 ///
@@ -260,7 +260,8 @@ impl Expiry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Record, SessionId};
+    use crate::id::SessionId;
+    use crate::record::Record;
     use proptest::prelude::*;
 
     #[test]

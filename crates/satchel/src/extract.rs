@@ -5,7 +5,8 @@ use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
 
-use crate::{Error, SessionHandle};
+use crate::error::Error;
+use crate::handle::SessionHandle;
 
 /// Takes the request's [`SessionHandle`] from the [`SessionLayer`](crate::SessionLayer);
 /// without the layer the request fails with a 500 that says so.

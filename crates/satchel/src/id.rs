@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
-use crate::Result;
+use crate::error::Result;
 
 /// Random bytes in an id: 192 bits, above the 128 that OWASP and ASVS ask for.
 const RANDOM_BYTES: usize = 24;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::Changes;
+use crate::changes::Changes;
 
 /// A stored session: its data and the times the store needs to know.
 ///

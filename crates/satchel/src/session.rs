@@ -7,7 +7,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{Changes, Clock, Error, Record, Result, SessionId};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::SessionId;
+use crate::record::Record;
 
 /// A session: string keys mapped to JSON-compatible values, plus what werkzeug's `Session`
 /// knows about itself (`id`, `is_new`, `is_modified`, `should_save`).
@@ -35,16 +39,48 @@ pub struct Session {
     data: Map<String, Value>,
     created_at: OffsetDateTime,
     expires_at: Option<OffsetDateTime>,
-    is_new: bool,
-    is_stored: bool,
+    state: State,
     is_modified: bool,
     cleared: bool,
     touched: BTreeSet<String>,
-    previous_id: Option<SessionId>,
-    is_destroyed: bool,
+}
+
+/// Where a session stands with its store: each save is a `match` on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// No store holds it and no client has seen its id.
+    New,
+    /// werkzeug's `renew_missing=False`: a well-formed id from a client that no store holds.
+    Adopted,
+    /// A store holds it under its id.
+    Stored,
+    /// A store holds it under `previous`; the next save moves it to the new id.
+    Rotating { previous: SessionId },
+    /// Ended by the application; the next save deletes what is stored under `stored`.
+    Destroyed { stored: Option<SessionId> },
     /// The store no longer holds it (deleted, rotated away or expired meanwhile): a later
     /// save must not bring it back.
-    is_gone: bool,
+    Gone,
+}
+
+/// What the next save of a session has to do, decided in one place for every store and
+/// for cookie sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pending<'a> {
+    /// Nothing changed.
+    Nothing,
+    /// The store no longer holds the session; nothing may be written.
+    Gone,
+    /// Delete the record under this id, if any; the cookie must go either way.
+    Delete(Option<&'a SessionId>),
+    /// Create a record for a new session.
+    Create,
+    /// Create a record under an adopted id, or apply the changes if another request did.
+    CreateAdopted,
+    /// Apply the changes to the stored record.
+    Update,
+    /// Move the record stored under this id to the new one, with the changes.
+    Rotate(&'a SessionId),
 }
 
 impl Session {
@@ -68,14 +104,10 @@ impl Session {
             data: Map::new(),
             created_at: now,
             expires_at: None,
-            is_new: true,
-            is_stored: false,
+            state: State::New,
             is_modified: false,
             cleared: false,
             touched: BTreeSet::new(),
-            previous_id: None,
-            is_destroyed: false,
-            is_gone: false,
         }
     }
 
@@ -95,8 +127,7 @@ impl Session {
             data: record.data,
             created_at: record.created_at,
             expires_at: record.expires_at,
-            is_new: false,
-            is_stored: true,
+            state: State::Stored,
             ..Self::new_at(id, record.created_at)
         }
     }
@@ -106,7 +137,7 @@ impl Session {
     /// compatibility only.
     pub(crate) fn adopted(id: SessionId, now: OffsetDateTime) -> Self {
         Self {
-            is_new: false,
+            state: State::Adopted,
             ..Self::new_at(id, now)
         }
     }
@@ -133,7 +164,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn is_new(&self) -> bool {
-        self.is_new
+        self.state == State::New
     }
 
     /// True once anything was written since the session was loaded or saved.
@@ -276,20 +307,68 @@ impl Session {
         self.data.insert(key, value)
     }
 
-    /// Removes `key`, returning its value; marks the session modified only if it was there.
+    /// Removes `key` and returns its value decoded into `T`; `Ok(None)` when it was absent.
+    /// A value that does not fit `T` is an error and stays in the session.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the stored value does not fit `T`.
     ///
     /// # Example
     /// ```
     /// let mut session = satchel::Session::new(satchel::SessionId::generate()?);
-    /// assert_eq!(session.remove("absent"), None);
+    /// session.insert("cart", vec![1, 2])?;
+    /// assert!(session.remove::<String>("cart").is_err());
+    /// assert_eq!(session.remove::<Vec<u32>>("cart")?, Some(vec![1, 2]));
+    /// assert_eq!(session.remove::<Vec<u32>>("cart")?, None);
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    pub fn remove<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>> {
+        let decoded = self.get::<T>(key)?;
+        self.remove_value(key);
+        Ok(decoded)
+    }
+
+    /// Removes `key`, returning its raw value; marks the session modified only if it was
+    /// there.
+    ///
+    /// # Example
+    /// ```
+    /// let mut session = satchel::Session::new(satchel::SessionId::generate()?);
+    /// assert_eq!(session.remove_value("absent"), None);
     /// assert!(!session.is_modified());
     /// # Ok::<(), satchel::Error>(())
     /// ```
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
+    pub fn remove_value(&mut self, key: &str) -> Option<Value> {
         let value = self.data.remove(key)?;
         self.is_modified = true;
         self.touched.insert(key.to_owned());
         Some(value)
+    }
+
+    /// Read-modify-write of one key in one step: `change` gets the current value (`None`
+    /// when absent) and returns the new one, which is stored and returned.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the stored value does not fit `T` (nothing changes then);
+    /// [`Error::Encode`] when the new value cannot become JSON.
+    ///
+    /// # Example
+    /// ```
+    /// let mut session = satchel::Session::new(satchel::SessionId::generate()?);
+    /// let n = session.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+    /// assert_eq!(n, 1);
+    /// assert_eq!(session.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?, 2);
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    pub fn update<T, F>(&mut self, key: &str, change: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(Option<T>) -> T,
+    {
+        let new = change(self.get::<T>(key)?);
+        let value = serde_json::to_value(&new).map_err(Error::Encode)?;
+        self.insert_value(key, value);
+        Ok(new)
     }
 
     /// Removes every key; always marks the session modified.
@@ -422,15 +501,14 @@ impl Session {
     /// # Ok::<(), satchel::Error>(())
     /// ```
     pub fn rotate_id(&mut self) -> Result<()> {
-        let fresh = SessionId::generate()?;
-        let old = std::mem::replace(&mut self.id, fresh);
-        if self.is_stored && self.previous_id.is_none() {
-            self.previous_id = Some(old);
-        } else if !self.is_stored {
+        let old = std::mem::replace(&mut self.id, SessionId::generate()?);
+        self.state = match std::mem::replace(&mut self.state, State::Gone) {
+            State::Stored => State::Rotating { previous: old },
             // No client has seen the fresh id: an adopted id (renew_missing=False) that is
             // rotated before it was stored is created like any new session.
-            self.is_new = true;
-        }
+            State::New | State::Adopted => State::New,
+            kept @ (State::Rotating { .. } | State::Destroyed { .. } | State::Gone) => kept,
+        };
         self.is_modified = true;
         Ok(())
     }
@@ -448,7 +526,13 @@ impl Session {
     /// ```
     pub fn destroy(&mut self) {
         self.clear();
-        self.is_destroyed = true;
+        let stored = match std::mem::replace(&mut self.state, State::Gone) {
+            State::Stored => Some(self.id.clone()),
+            State::Rotating { previous } => Some(previous),
+            State::Destroyed { stored } => stored,
+            State::New | State::Adopted | State::Gone => None,
+        };
+        self.state = State::Destroyed { stored };
     }
 
     /// Whether [`Session::destroy`] was called.
@@ -460,7 +544,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn is_destroyed(&self) -> bool {
-        self.is_destroyed
+        matches!(self.state, State::Destroyed { .. })
     }
 
     /// The id this session had before [`Session::rotate_id`], until the next save.
@@ -477,7 +561,10 @@ impl Session {
     /// ```
     #[must_use]
     pub fn previous_id(&self) -> Option<&SessionId> {
-        self.previous_id.as_ref()
+        match &self.state {
+            State::Rotating { previous } => Some(previous),
+            _ => None,
+        }
     }
 
     /// What changed since the session was loaded or last saved.
@@ -486,7 +573,7 @@ impl Session {
     /// ```
     /// let mut session = satchel::Session::new(satchel::SessionId::generate()?);
     /// session.insert("a", 1)?;
-    /// session.remove("a");
+    /// session.remove_value("a");
     /// let changes = session.changes();
     /// assert_eq!(changes.removed, ["a"]);
     /// assert!(changes.set.is_empty());
@@ -536,7 +623,25 @@ impl Session {
 
     /// Whether a store holds (or held, when loaded) a record for this session.
     pub(crate) fn is_stored(&self) -> bool {
-        self.is_stored
+        matches!(self.state, State::Stored | State::Rotating { .. })
+    }
+
+    /// Whether a save has anything to do: changes, or a deletion.
+    pub(crate) fn needs_save(&self) -> bool {
+        self.is_modified || self.is_destroyed()
+    }
+
+    /// What the next save has to do.
+    pub(crate) fn pending(&self) -> Pending<'_> {
+        match &self.state {
+            State::Destroyed { stored } => Pending::Delete(stored.as_ref()),
+            State::Gone => Pending::Gone,
+            _ if !self.is_modified => Pending::Nothing,
+            State::New => Pending::Create,
+            State::Adopted => Pending::CreateAdopted,
+            State::Stored => Pending::Update,
+            State::Rotating { previous } => Pending::Rotate(previous),
+        }
     }
 
     /// Gives the session another id before it is first stored (an id collision on create).
@@ -546,24 +651,20 @@ impl Session {
 
     /// After a successful save: the store now holds exactly this session.
     pub(crate) fn mark_saved(&mut self) {
-        self.is_new = false;
-        self.is_stored = true;
-        self.is_modified = false;
-        self.cleared = false;
-        self.touched.clear();
-        self.previous_id = None;
+        self.state = State::Stored;
+        self.forget_changes();
     }
 
     /// After the store deleted it, or found it gone: nothing is stored any more.
     pub(crate) fn mark_gone(&mut self) {
-        self.mark_saved();
-        self.is_stored = false;
-        self.is_gone = true;
+        self.state = State::Gone;
+        self.forget_changes();
     }
 
-    /// Whether a save found (or made) the session gone from the store.
-    pub(crate) fn is_gone(&self) -> bool {
-        self.is_gone
+    fn forget_changes(&mut self) {
+        self.is_modified = false;
+        self.cleared = false;
+        self.touched.clear();
     }
 }
 
@@ -605,7 +706,7 @@ mod tests {
                 ..Record::new()
             },
         );
-        s.remove("drop");
+        s.remove_value("drop");
         s.get_mut("edit")
             .unwrap()
             .as_array_mut()

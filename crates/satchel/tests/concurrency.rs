@@ -5,7 +5,7 @@
 mod common;
 
 use common::{FsStores, app, body_text, memory, now_clock, send, set_cookie_value};
-use satchel::{SessionLayer, SessionStore};
+use satchel::{SessionLayer, SessionStore, SessionStoreExt};
 
 const WRITERS: usize = 64;
 
@@ -99,7 +99,7 @@ async fn logout_amid_concurrent_writers_is_never_undone<S: SessionStore + Clone>
     }
     // Writers that loaded after the logout got fresh sessions under new ids, as any new
     // visitor would; the logged-out id itself must stay gone.
-    let key = store.key_of(session.id());
+    let key = store.ids().storage_key(session.id());
     assert!(
         store.load(&key).await.unwrap().is_none(),
         "a write brought the session back"

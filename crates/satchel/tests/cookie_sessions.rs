@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{app, body_text, send, set_cookie_header, set_cookie_value};
 use satchel::cookie::{Key, Protection};
-use satchel::{Clock, CookieStore, Error, Session, SessionLayer, SessionStore};
+use satchel::{Clock, CookieSessions, Error, Session, SessionLayer};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -19,28 +19,24 @@ fn key(byte: u8) -> Key {
 }
 
 /// A cookie value holding `data`, as the middleware would send it.
-fn sealed(store: &CookieStore, name: &str, data: serde_json::Value) -> (Session, String) {
-    let mut session = store.new_session().unwrap();
+fn sealed(store: &CookieSessions, name: &str, data: serde_json::Value) -> (Session, String) {
+    let mut session = Session::new(satchel::SessionId::generate().unwrap());
     for (k, v) in data.as_object().unwrap() {
         session.insert_value(k.clone(), v.clone());
     }
-    let value = store.cookie_value(name, &session).unwrap();
+    let value = store.seal(name, &session).unwrap();
     (session, value)
 }
 
-async fn opens(store: &CookieStore, name: &str, value: &str) -> bool {
-    !store
-        .session_from_cookie(name, value)
-        .await
-        .unwrap()
-        .is_new()
+async fn opens(store: &CookieSessions, name: &str, value: &str) -> bool {
+    store.open(name, value).is_some()
 }
 
 #[tokio::test]
 async fn the_session_round_trips_through_the_middleware() {
     for protection in [Protection::Encrypted, Protection::Signed] {
-        let store = CookieStore::new(key(1)).with_protection(protection);
-        let app = app(SessionLayer::new(store));
+        let store = CookieSessions::new(key(1)).with_protection(protection);
+        let app = app(SessionLayer::in_cookie(store));
         let first = send(&app, "POST", "/insert/cart", None, "apple").await;
         let cookie = set_cookie_value(&first).unwrap();
         assert!(
@@ -79,8 +75,8 @@ async fn the_session_round_trips_through_the_middleware() {
 
 #[tokio::test]
 async fn every_single_bit_flip_of_a_thousand_cookies_is_rejected() {
-    let store = CookieStore::new(key(1));
-    let signed = CookieStore::new(key(1)).with_protection(Protection::Signed);
+    let store = CookieSessions::new(key(1));
+    let signed = CookieSessions::new(key(1)).with_protection(Protection::Signed);
     let mut flips = 0;
     for n in 0..1000 {
         let store = if n % 2 == 0 { &store } else { &signed };
@@ -103,7 +99,7 @@ async fn every_single_bit_flip_of_a_thousand_cookies_is_rejected() {
 
 #[tokio::test]
 async fn truncated_extended_and_garbage_values_are_rejected() {
-    let store = CookieStore::new(key(1));
+    let store = CookieSessions::new(key(1));
     let (_, value) = sealed(&store, NAME, json!({"user": "alice"}));
     for cut in 0..value.len() {
         assert!(!opens(&store, NAME, &value[..cut]).await, "cut at {cut}");
@@ -121,8 +117,8 @@ async fn truncated_extended_and_garbage_values_are_rejected() {
 
 #[tokio::test]
 async fn a_value_moved_to_another_cookie_or_format_is_rejected() {
-    let encrypted = CookieStore::new(key(1));
-    let signed = CookieStore::new(key(1)).with_protection(Protection::Signed);
+    let encrypted = CookieSessions::new(key(1));
+    let signed = CookieSessions::new(key(1)).with_protection(Protection::Signed);
     let (_, value) = sealed(&encrypted, NAME, json!({"user": "alice"}));
     assert!(opens(&encrypted, NAME, &value).await);
     assert!(!opens(&encrypted, "csrf_token", &value).await);
@@ -131,8 +127,9 @@ async fn a_value_moved_to_another_cookie_or_format_is_rejected() {
     assert!(!opens(&encrypted, NAME, &value).await);
     assert!(!opens(&signed, "other", &value).await);
     // And through the middleware: a cookie configured under another name finds nothing.
-    let app = app(SessionLayer::new(encrypted.clone())
-        .with_cookie(satchel::CookieConfig::new().with_name("sid")));
+    let app = app(SessionLayer::in_cookie(encrypted.clone())
+        .with_cookie(satchel::CookieConfig::new().with_name("sid"))
+        .unwrap());
     let request = http::Request::get("/read")
         .header(
             "cookie",
@@ -147,14 +144,14 @@ async fn a_value_moved_to_another_cookie_or_format_is_rejected() {
 #[tokio::test]
 async fn rotation_reads_old_cookies_and_reissues_them_under_the_new_key() {
     let (old, new) = (key(1), key(2));
-    let before = CookieStore::new(old.clone());
+    let before = CookieSessions::new(old.clone());
     let (_, value) = sealed(&before, NAME, json!({"user": "alice"}));
-    let rotated = CookieStore::new(new.clone()).with_previous_key(old);
-    let app = app(SessionLayer::new(rotated));
+    let rotated = CookieSessions::new(new.clone()).with_previous_key(old);
+    let app = app(SessionLayer::in_cookie(rotated));
     let read = send(&app, "GET", "/read", Some(&value), "").await;
     let reissued = set_cookie_value(&read).expect("an old-key cookie is re-issued");
     assert_eq!(body_text(read).await, r#"{"user":"alice"}"#);
-    let only_new = CookieStore::new(new);
+    let only_new = CookieSessions::new(new);
     assert!(opens(&only_new, NAME, &reissued).await);
     assert!(!opens(&only_new, NAME, &value).await);
     // Once re-issued, reading sends nothing more.
@@ -164,8 +161,8 @@ async fn rotation_reads_old_cookies_and_reissues_them_under_the_new_key() {
 #[tokio::test]
 async fn an_expired_cookie_is_rejected_though_the_client_kept_it() {
     let clock = Clock::manual(OffsetDateTime::now_utc());
-    let store = CookieStore::new(key(1)).with_clock(clock.clone());
-    let app = app(SessionLayer::new(store).with_idle_timeout(Duration::minutes(30)));
+    let store = CookieSessions::new(key(1)).with_clock(clock.clone());
+    let app = app(SessionLayer::in_cookie(store).with_idle_timeout(Duration::minutes(30)));
     let cookie =
         set_cookie_value(&send(&app, "POST", "/insert/user", None, "alice").await).unwrap();
     clock.advance(Duration::minutes(29));
@@ -183,8 +180,8 @@ async fn an_expired_cookie_is_rejected_though_the_client_kept_it() {
 #[tokio::test]
 async fn reading_slides_the_idle_deadline_inside_the_cookie() {
     let clock = Clock::manual(OffsetDateTime::now_utc());
-    let store = CookieStore::new(key(1)).with_clock(clock.clone());
-    let app = app(SessionLayer::new(store).with_idle_timeout(Duration::minutes(30)));
+    let store = CookieSessions::new(key(1)).with_clock(clock.clone());
+    let app = app(SessionLayer::in_cookie(store).with_idle_timeout(Duration::minutes(30)));
     let mut cookie =
         set_cookie_value(&send(&app, "POST", "/insert/user", None, "alice").await).unwrap();
     for _ in 0..4 {
@@ -197,18 +194,18 @@ async fn reading_slides_the_idle_deadline_inside_the_cookie() {
 
 #[tokio::test]
 async fn a_five_kib_session_is_refused_with_a_clear_error() {
-    let store = CookieStore::new(key(1));
+    let store = CookieSessions::new(key(1));
     let (session, _) = sealed(&store, NAME, json!({}));
     let mut big = session;
     big.insert("blob", "x".repeat(5 * 1024)).unwrap();
-    let err = store.cookie_value(NAME, &big).unwrap_err();
+    let err = store.seal(NAME, &big).unwrap_err();
     assert!(
         matches!(err, Error::TooLarge { limit: 4096, .. }),
         "{err:?}"
     );
     assert!(err.to_string().contains("4096"), "{err}");
 
-    let app = app(SessionLayer::new(store));
+    let app = app(SessionLayer::in_cookie(store));
     let response = send(&app, "POST", "/insert/blob", None, &"x".repeat(5 * 1024)).await;
     assert_eq!(response.status(), 500);
     assert!(
@@ -219,7 +216,7 @@ async fn a_five_kib_session_is_refused_with_a_clear_error() {
 
 #[tokio::test]
 async fn signed_cookies_are_readable_but_not_writable() {
-    let store = CookieStore::new(key(1)).with_protection(Protection::Signed);
+    let store = CookieSessions::new(key(1)).with_protection(Protection::Signed);
     let (_, value) = sealed(&store, NAME, json!({"user": "alice"}));
     let bytes = URL_SAFE_NO_PAD.decode(&value).unwrap();
     let text = String::from_utf8_lossy(&bytes);
@@ -252,14 +249,13 @@ async fn cookies_made_by_earlier_versions_still_open() {
             "signed" => Protection::Signed,
             _ => Protection::Encrypted,
         };
-        let store = CookieStore::new(key)
+        let store = CookieSessions::new(key)
             .with_protection(protection)
             .with_clock(Clock::manual(at));
         let name = fixture["name"].as_str().unwrap();
         let session = store
-            .session_from_cookie(name, fixture["value"].as_str().unwrap())
-            .await
-            .unwrap();
+            .open(name, fixture["value"].as_str().unwrap())
+            .expect("a fixture of an earlier version opens");
         assert!(!session.is_new(), "{fixture}");
         assert_eq!(
             serde_json::Value::Object(session.data().clone()),
@@ -302,7 +298,7 @@ async fn print_fixtures() {
         } else {
             Protection::Encrypted
         };
-        let store = CookieStore::new(key(byte))
+        let store = CookieSessions::new(key(byte))
             .with_protection(mode)
             .with_clock(Clock::manual(at));
         let (_, value) = sealed(&store, name, data.clone());

@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use satchel::{FilesystemStore, SessionId, SessionStore};
+use satchel::{FilesystemStore, SessionId, SessionStore, SessionStoreExt};
 
 const SESSIONS: usize = 8;
 const KILLS: usize = 25;
@@ -86,7 +86,7 @@ async fn killed_writers_leave_whole_files() {
 
 async fn check_every_file(store: &FilesystemStore, ids: &[String]) {
     for id in ids {
-        let key = store.key_of(&SessionId::parse(id).unwrap());
+        let key = store.ids().storage_key(&SessionId::parse(id).unwrap());
         let record = store
             .load(&key)
             .await

@@ -9,7 +9,7 @@ use common::probe::ProbeStore;
 use common::{
     FsStores, app, body_text, memory, now_clock, send, set_cookie_header, set_cookie_value,
 };
-use satchel::{Clock, CookieConfig, Expiry, SessionLayer, SessionStore};
+use satchel::{Clock, CookieConfig, Expiry, SessionLayer, SessionStore, SessionStoreExt};
 use time::Duration;
 
 const IDLE: Duration = Duration::minutes(30);
@@ -63,7 +63,8 @@ async fn a_kept_or_edited_cookie_changes_nothing<S: SessionStore + Clone>(store:
     let config = CookieConfig::new().with_persistent(true);
     let app = app(SessionLayer::new(store.clone())
         .with_expiry(policy())
-        .with_cookie(config));
+        .with_cookie(config)
+        .unwrap());
     let first = send(&app, "POST", "/insert/user", None, "alice").await;
     assert!(set_cookie_header(&first).unwrap().contains("Max-Age=1800"));
     let cookie = set_cookie_value(&first).unwrap();
@@ -75,7 +76,13 @@ async fn a_kept_or_edited_cookie_changes_nothing<S: SessionStore + Clone>(store:
     assert!(!is_alive(&app, std::str::from_utf8(&edited).unwrap()).await);
     // Expired records are never handed out, even though the store still holds them.
     assert_eq!(store.list().await.unwrap().len(), 1);
-    assert_eq!(store.prune().await.unwrap(), 1);
+    assert_eq!(
+        store
+            .prune(&satchel::store::Progress::none())
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -122,7 +129,9 @@ async fn reads_refresh_the_deadline_at_most_once_per_interval() {
     let policy = policy().with_touch_interval(Duration::minutes(1));
     let app = app(SessionLayer::new(store.clone()).with_expiry(policy));
     let cookie = logged_in(&app).await;
-    let key = store.key_of(&satchel::SessionId::parse(&cookie).unwrap());
+    let key = store
+        .ids()
+        .storage_key(&satchel::SessionId::parse(&cookie).unwrap());
     let deadline = || async { store.load(&key).await.unwrap().unwrap().expires_at.unwrap() };
     let first = deadline().await;
 
@@ -151,7 +160,7 @@ async fn prune_spares_refreshed_sessions<S: SessionStore + Clone>(store: S, cloc
         session.insert("n", 1).unwrap();
         session.set_expires_at(Some(clock.now() + Duration::seconds(1)));
         store.save(&mut session).await.unwrap();
-        keys.push(store.key_of(session.id()));
+        keys.push(store.ids().storage_key(session.id()));
     }
     let far = clock.now() + Duration::hours(1);
     let touches: Vec<_> = keys
@@ -164,7 +173,10 @@ async fn prune_spares_refreshed_sessions<S: SessionStore + Clone>(store: S, cloc
         .collect();
     tokio::task::yield_now().await;
     clock.advance(Duration::seconds(1));
-    let pruned = store.prune().await.unwrap();
+    let pruned = store
+        .prune(&satchel::store::Progress::none())
+        .await
+        .unwrap();
     let mut refreshed = 0;
     for (key, touch) in keys.iter().zip(touches) {
         let touched = touch.await.unwrap();
@@ -177,7 +189,12 @@ async fn prune_spares_refreshed_sessions<S: SessionStore + Clone>(store: S, cloc
     }
     println!("refreshed {refreshed}, pruned {pruned} of 200");
     assert_eq!(
-        refreshed as u64 + pruned + store.prune().await.unwrap(),
+        refreshed as u64
+            + pruned
+            + store
+                .prune(&satchel::store::Progress::none())
+                .await
+                .unwrap(),
         200
     );
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::{app, body_text, set_cookie_header, set_cookie_value};
-use satchel::{FilesystemStore, SessionId, SessionLayer, SessionStore};
+use satchel::{FilesystemStore, SessionId, SessionLayer, SessionStore, SessionStoreExt};
 use tower::ServiceExt as _;
 
 /// Fifty cookie values an attacker or a broken client might send, given a real session's
@@ -120,7 +120,10 @@ async fn fifty_hostile_cookies_are_no_session() {
     let app = app(SessionLayer::new(store.clone()));
     let real = set_cookie_value(&common::send(&app, "POST", "/insert/owner", None, "alice").await)
         .unwrap();
-    let real_key = store.key_of(&SessionId::parse(&real).unwrap()).to_string();
+    let real_key = store
+        .ids()
+        .storage_key(&SessionId::parse(&real).unwrap())
+        .to_string();
     let before = snapshot(root.path(), &store_dir);
 
     let values = hostile_values(&real, &real_key);

@@ -5,7 +5,9 @@ mod common;
 
 use common::probe::ProbeStore;
 use common::{app, body_text, send, set_cookie_header, set_cookie_value};
-use satchel::{CookieConfig, MemoryStore, SameSite, SessionId, SessionLayer, SessionStore};
+use satchel::{
+    CookieConfig, MemoryStore, SameSite, SessionId, SessionLayer, SessionStore, SessionStoreExt,
+};
 
 fn memory_app() -> (MemoryStore, axum::Router) {
     let store = MemoryStore::new();
@@ -36,7 +38,7 @@ async fn a_load_that_failed_can_be_retried_on_the_same_cookie() {
     let (memory, healthy) = memory_app();
     let cookie = set_cookie_value(&send(&healthy, "POST", "/insert/a", None, "1").await).unwrap();
     let probe = ProbeStore::around(memory);
-    let handle = satchel::SessionHandle::new(std::sync::Arc::new(probe.clone()), Some(cookie));
+    let handle = satchel::SessionHandle::new(probe.clone(), Some(cookie));
     probe
         .outage
         .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -56,10 +58,12 @@ async fn a_load_that_failed_can_be_retried_on_the_same_cookie() {
 async fn logging_out_of_a_session_already_gone_still_expires_the_cookie() {
     let (store, app) = memory_app();
     let cookie = set_cookie_value(&send(&app, "POST", "/insert/a", None, "1").await).unwrap();
-    let handle =
-        satchel::SessionHandle::new(std::sync::Arc::new(store.clone()), Some(cookie.clone()));
+    let handle = satchel::SessionHandle::new(store.clone(), Some(cookie.clone()));
     let mut session = handle.load().await.unwrap();
-    store.delete(&store.key_of(session.id())).await.unwrap(); // another request logged out
+    store
+        .delete(&store.ids().storage_key(session.id()))
+        .await
+        .unwrap(); // another request logged out
     session.destroy();
     assert_eq!(
         store.save(&mut session).await.unwrap(),
@@ -118,7 +122,8 @@ async fn round_trip_and_no_cookie_on_later_requests() {
 #[tokio::test]
 async fn max_age_is_refreshed_on_every_save() {
     let layer = SessionLayer::new(MemoryStore::new())
-        .with_cookie(CookieConfig::new().with_max_age(time::Duration::hours(1)));
+        .with_cookie(CookieConfig::new().with_max_age(time::Duration::hours(1)))
+        .unwrap();
     let app = app(layer);
     let first = send(&app, "POST", "/insert/a", None, "1").await;
     let cookie = set_cookie_value(&first).unwrap();
@@ -144,7 +149,9 @@ async fn every_cookie_setting_is_honoured() {
         .with_http_only(false)
         .with_same_site(SameSite::Strict)
         .with_expires(expires);
-    let app = app(SessionLayer::new(MemoryStore::new()).with_cookie(config));
+    let app = app(SessionLayer::new(MemoryStore::new())
+        .with_cookie(config)
+        .unwrap());
     let header = set_cookie_header(&send(&app, "POST", "/insert/a", None, "1").await).unwrap();
     for part in [
         "sid=",
@@ -192,7 +199,9 @@ async fn logout_deletes_server_side_and_expires_the_cookie() {
         .with_domain("example.com")
         .with_path("/");
     let store = MemoryStore::new();
-    let app = app(SessionLayer::new(store.clone()).with_cookie(config));
+    let app = app(SessionLayer::new(store.clone())
+        .with_cookie(config)
+        .unwrap());
     let cookie = set_cookie_value(&send(&app, "POST", "/insert/a", None, "1").await).unwrap();
     let logout = send(&app, "POST", "/logout", Some(&cookie), "").await;
     let header = set_cookie_header(&logout).unwrap();

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use satchel::{FilesystemStore, SessionStore};
+use satchel::{FilesystemStore, SessionStore, SessionStoreExt};
 use serde_json::{Map, Value};
 
 fn fixtures(folder: &str) -> PathBuf {
@@ -169,7 +169,7 @@ async fn a_round_trip_with_the_real_python_package() {
         assert!(!session.is_new(), "{sid}");
         assert!(same(&Value::Object(session.data().clone()), data), "{sid}");
         session.insert("changed_by", "satchel").unwrap();
-        session.remove("nothing");
+        session.remove_value("nothing");
         store.save(&mut session).await.unwrap();
         expected.insert(sid.clone(), Value::Object(session.data().clone()));
     }
@@ -221,7 +221,7 @@ async fn an_adopted_id_rotated_before_its_first_save_gets_a_werkzeug_id() {
     session.rotate_id().unwrap();
     store.save(&mut session).await.unwrap();
     let id = session.id().as_str().to_owned();
-    assert!(store.is_valid_key(&id) && id != chosen, "{id}");
+    assert!(store.is_valid_id(&id) && id != chosen, "{id}");
     assert!(dir.path().join(format!("werkzeug_{id}.sess")).exists());
     assert_eq!(store.list().await.unwrap().len(), 1);
 }

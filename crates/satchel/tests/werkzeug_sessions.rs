@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::os::unix::fs::{PermissionsExt as _, symlink};
 
-use satchel::{FilesystemStore, SessionStore};
+use satchel::{FilesystemStore, SessionStore, SessionStoreExt};
 
 fn store() -> (tempfile::TempDir, FilesystemStore) {
     let dir = tempfile::tempdir().unwrap();
@@ -48,7 +48,10 @@ async fn basic_fs_sessions() {
     store.save(&mut x2).await.unwrap();
 
     let x = store.get(x.id().as_str()).await.unwrap();
-    store.delete(&store.key_of(x.id())).await.unwrap();
+    store
+        .delete(&store.ids().storage_key(x.id()))
+        .await
+        .unwrap();
     let x3 = store.get(x.id().as_str()).await.unwrap();
     assert!(!x3.is_new() && x3.is_empty());
     assert_eq!(x3.id(), x.id());
@@ -61,7 +64,10 @@ async fn renewing_fs_session() {
     let mut x = store.new_session().unwrap();
     x.insert("a", 1).unwrap();
     store.save(&mut x).await.unwrap();
-    store.delete(&store.key_of(x.id())).await.unwrap();
+    store
+        .delete(&store.ids().storage_key(x.id()))
+        .await
+        .unwrap();
     let x2 = store.get(x.id().as_str()).await.unwrap();
     assert!(x2.is_new());
     assert_ne!(x2.id(), x.id());
@@ -76,7 +82,7 @@ async fn fs_session_listing() {
         let mut session = store.new_session().unwrap();
         session.insert("n", n).unwrap();
         store.save(&mut session).await.unwrap();
-        expected.insert(store.key_of(session.id()));
+        expected.insert(store.ids().storage_key(session.id()));
     }
     let listed: HashSet<_> = store.list().await.unwrap().into_iter().collect();
     assert_eq!(listed, expected);
@@ -89,7 +95,10 @@ async fn files_get_the_configured_mode_whatever_the_umask() {
         let mut session = store.new_session().unwrap();
         session.insert("a", 1).unwrap();
         store.save(&mut session).await.unwrap();
-        assert_eq!(mode_of(&store.path_of(&store.key_of(session.id()))), mode);
+        assert_eq!(
+            mode_of(&store.path_of(&store.ids().storage_key(session.id()))),
+            mode
+        );
     }
 }
 
@@ -100,7 +109,7 @@ async fn template_names_the_files_and_list_skips_strangers() {
     let mut session = store.new_session().unwrap();
     session.insert("a", 1).unwrap();
     store.save(&mut session).await.unwrap();
-    let key = store.key_of(session.id());
+    let key = store.ids().storage_key(session.id());
     assert!(store.dir().join(format!("werkzeug_{key}.sess")).exists());
     for stranger in [
         "werkzeug_abcde.sess",
@@ -126,13 +135,13 @@ async fn corrupt_and_symlinked_files_read_as_no_session() {
     ];
     for body in bodies {
         let id = satchel::SessionId::generate().unwrap();
-        let path = store.path_of(&store.key_of(&id));
+        let path = store.path_of(&store.ids().storage_key(&id));
         let mut file = std::fs::File::create(&path).unwrap();
         std::io::Write::write_all(&mut file, body).unwrap();
         ids.push(id);
     }
     let linked = satchel::SessionId::generate().unwrap();
-    symlink(&victim, store.path_of(&store.key_of(&linked))).unwrap();
+    symlink(&victim, store.path_of(&store.ids().storage_key(&linked))).unwrap();
     ids.push(linked.clone());
 
     for id in &ids {
@@ -142,7 +151,10 @@ async fn corrupt_and_symlinked_files_read_as_no_session() {
     // A save under the symlinked id replaces the link, never writes through it.
     let mut record = satchel::Record::new();
     record.data.insert("planted".into(), 1.into());
-    store.create(&store.key_of(&linked), &record).await.unwrap();
+    store
+        .create(&store.ids().storage_key(&linked), &record)
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(&victim).unwrap(), b"");
 }
 

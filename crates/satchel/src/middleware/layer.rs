@@ -1,44 +1,62 @@
-//! `SessionLayer`: the store and the cookie settings, shared by every request.
+//! `SessionLayer`: where sessions live and the cookie settings, shared by every request.
 
+use std::fmt;
 use std::sync::Arc;
 
+use time::Duration;
 use tower_layer::Layer;
 
-use super::SessionService;
-use time::Duration;
-
-use crate::{CookieConfig, Expiry, SessionStore};
+use super::service::{SessionService, Shared};
+use super::transport::Transport;
+use crate::cookie::CookieConfig;
+#[cfg(feature = "cookie-store")]
+use crate::cookie::CookieSessions;
+use crate::error::Result;
+use crate::expiry::Expiry;
+use crate::store::{AnyStore, Opened, SessionStore};
 
 /// Adds sessions to a tower service; see the [module docs](crate::middleware) for the whole
 /// flow and full axum and hyper examples.
+///
+/// Sessions are carried either by id, in a store ([`SessionLayer::new`]), or sealed inside
+/// the cookie ([`SessionLayer::in_cookie`]); handlers see the same API either way.
 ///
 /// # Example
 /// ```
 /// use satchel::{CookieConfig, MemoryStore, SessionLayer};
 ///
 /// let layer = SessionLayer::new(MemoryStore::new())
-///     .with_cookie(CookieConfig::new().with_max_age(time::Duration::hours(1)));
+///     .with_cookie(CookieConfig::new().with_max_age(time::Duration::hours(1)))?;
 /// # let _ = layer;
+/// # Ok::<(), satchel::Error>(())
 /// ```
-#[derive(Debug)]
-pub struct SessionLayer<Store> {
-    store: Arc<Store>,
-    cookie: Arc<CookieConfig>,
+pub struct SessionLayer<Store = AnyStore> {
+    transport: Transport<Store>,
+    cookie: CookieConfig,
     expiry: Expiry,
+}
+
+impl<Store> fmt::Debug for SessionLayer<Store> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("cookie", &self.cookie)
+            .field("expiry", &self.expiry)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<Store> Clone for SessionLayer<Store> {
     fn clone(&self) -> Self {
         Self {
-            store: Arc::clone(&self.store),
-            cookie: Arc::clone(&self.cookie),
+            transport: self.transport.clone(),
+            cookie: self.cookie.clone(),
             expiry: self.expiry,
         }
     }
 }
 
 impl<Store: SessionStore> SessionLayer<Store> {
-    /// Sessions in `store`, with the default [`CookieConfig`].
+    /// Sessions in `store`, with the default [`CookieConfig`] and [`Expiry`].
     ///
     /// # Example
     /// ```
@@ -47,9 +65,13 @@ impl<Store: SessionStore> SessionLayer<Store> {
     /// ```
     #[must_use]
     pub fn new(store: Store) -> Self {
+        Self::with_transport(Transport::ById(Arc::new(store)))
+    }
+
+    fn with_transport(transport: Transport<Store>) -> Self {
         Self {
-            store: Arc::new(store),
-            cookie: Arc::new(CookieConfig::new()),
+            transport,
+            cookie: CookieConfig::new(),
             expiry: Expiry::default(),
         }
     }
@@ -95,19 +117,81 @@ impl<Store: SessionStore> SessionLayer<Store> {
         self
     }
 
-    /// Uses `cookie` for the cookie's name, lifetime and attributes. Check it first with
-    /// [`CookieConfig::validate`].
+    /// Uses `cookie` for the cookie's name, lifetime and attributes, once it passes
+    /// [`CookieConfig::validate`]: a cookie that browsers would drop is refused here, not
+    /// discovered in production.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) naming the broken rule.
     ///
     /// # Example
     /// ```
     /// use satchel::{CookieConfig, MemoryStore, SessionLayer};
-    /// let layer = SessionLayer::new(MemoryStore::new()).with_cookie(CookieConfig::new().with_name("sid"));
-    /// # let _ = layer;
+    /// let layer = SessionLayer::new(MemoryStore::new()).with_cookie(CookieConfig::new().with_name("sid"))?;
+    /// let bad = CookieConfig::new().with_name("__Host-sid").with_domain("example.com");
+    /// assert!(SessionLayer::new(MemoryStore::new()).with_cookie(bad).is_err());
+    /// # Ok::<(), satchel::Error>(())
     /// ```
+    pub fn with_cookie(mut self, cookie: CookieConfig) -> Result<Self> {
+        cookie.validate()?;
+        self.cookie = cookie;
+        Ok(self)
+    }
+
+    /// Sets the cookie's Secure attribute: `false` for plain-HTTP development on a host
+    /// other than `localhost` (browsers already accept Secure cookies there). Checked like
+    /// [`SessionLayer::with_cookie`].
+    ///
+    /// # Errors
+    /// As [`SessionLayer::with_cookie`]: a `__Host-` or `__Secure-` name, or
+    /// `SameSite=None`, needs Secure.
+    ///
+    /// # Example
+    /// ```
+    /// let layer = satchel::SessionLayer::new(satchel::MemoryStore::new()).with_secure(false)?;
+    /// # let _ = layer;
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    pub fn with_secure(self, secure: bool) -> Result<Self> {
+        let cookie = self.cookie.clone().with_secure(secure);
+        self.with_cookie(cookie)
+    }
+}
+
+impl SessionLayer<AnyStore> {
+    /// Sessions sealed inside the cookie itself, with no server-side state (see
+    /// [`CookieSessions`] for what that gives and costs).
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::cookie::{CookieSessions, Key};
+    /// let layer = satchel::SessionLayer::in_cookie(CookieSessions::new(Key::generate()?));
+    /// # let _ = layer;
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[cfg(feature = "cookie-store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookie-store")))]
     #[must_use]
-    pub fn with_cookie(mut self, cookie: CookieConfig) -> Self {
-        self.cookie = Arc::new(cookie);
-        self
+    pub fn in_cookie(sessions: CookieSessions) -> Self {
+        Self::with_transport(Transport::InCookie(Arc::new(sessions)))
+    }
+}
+
+/// The layer for whatever a store URL opened: a store, or cookie sessions.
+///
+/// # Example
+/// ```
+/// let layer = satchel::SessionLayer::from(satchel::store::open("memory:")?);
+/// # let _ = layer;
+/// # Ok::<(), satchel::Error>(())
+/// ```
+impl From<Opened> for SessionLayer<AnyStore> {
+    fn from(opened: Opened) -> Self {
+        match opened {
+            Opened::Store(store) => Self::new(store),
+            #[cfg(feature = "cookie-store")]
+            Opened::Cookie(sessions) => Self::in_cookie(sessions),
+        }
     }
 }
 
@@ -115,11 +199,12 @@ impl<S, Store: SessionStore> Layer<S> for SessionLayer<Store> {
     type Service = SessionService<S, Store>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        SessionService::new(
-            inner,
-            Arc::clone(&self.store),
-            Arc::clone(&self.cookie),
-            self.expiry,
-        )
+        let shared = Shared {
+            loader: self.transport.loader(self.cookie.name()),
+            transport: self.transport.clone(),
+            cookie: self.cookie.clone(),
+            expiry: self.expiry,
+        };
+        SessionService::new(inner, Arc::new(shared))
     }
 }

@@ -10,6 +10,9 @@
 //!    after logout. Responses that set it carry `Cache-Control: no-store`, and every response
 //!    whose session was loaded carries `Vary: Cookie`. A store failure becomes an empty 500.
 //!
+//! Sessions are carried by id in any store ([`SessionLayer::new`]) or sealed inside the
+//! cookie ([`SessionLayer::in_cookie`]), chosen once, when the layer is built.
+//!
 //! # With axum
 #![cfg_attr(feature = "axum", doc = "```")]
 #![cfg_attr(not(feature = "axum"), doc = "```ignore")]
@@ -17,9 +20,7 @@
 //! use satchel::{MemoryStore, SessionHandle, SessionLayer};
 //!
 //! async fn count(session: SessionHandle) -> Result<String, satchel::Error> {
-//!     let mut session = session.load().await?;
-//!     let n = session.get::<u64>("count")?.unwrap_or(0) + 1;
-//!     session.insert("count", n)?;
+//!     let n = session.update("count", |n: Option<u64>| n.unwrap_or(0) + 1).await?;
 //!     Ok(n.to_string())
 //! }
 //!
@@ -39,10 +40,9 @@
 //! async fn handler(req: Request<String>) -> Result<Response<String>, Infallible> {
 //!     let handle = req.extensions().get::<SessionHandle>().cloned();
 //!     let Some(handle) = handle else { return Ok(Response::new("no layer".into())) };
-//!     let Ok(mut session) = handle.load().await else {
+//!     if handle.insert("seen", true).await.is_err() {
 //!         return Ok(Response::builder().status(500).body(String::new()).unwrap_or_default());
-//!     };
-//!     let _ = session.insert("seen", true);
+//!     }
 //!     Ok(Response::new("ok".into()))
 //! }
 //!
@@ -60,6 +60,8 @@
 
 mod layer;
 mod service;
+mod transport;
 
 pub use layer::SessionLayer;
 pub use service::{ResponseFuture, SessionService};
+pub(crate) use transport::Loader;

@@ -10,8 +10,13 @@ use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use tower_service::Service;
 
-use crate::store::SaveOutcome;
-use crate::{CookieConfig, DynSessionStore, Expiry, Result, Session, SessionHandle, SessionStore};
+use super::transport::{Loader, Transport};
+use crate::cookie::CookieConfig;
+use crate::error::Result;
+use crate::expiry::Expiry;
+use crate::handle::SessionHandle;
+use crate::session::Session;
+use crate::store::{SaveOutcome, SessionStore};
 
 /// The service [`SessionLayer`](super::SessionLayer) builds around an inner service.
 ///
@@ -27,35 +32,27 @@ use crate::{CookieConfig, DynSessionStore, Expiry, Result, Session, SessionHandl
 /// ```
 pub struct SessionService<S, Store> {
     inner: S,
-    store: Arc<Store>,
-    cookie: Arc<CookieConfig>,
-    expiry: Expiry,
+    shared: Arc<Shared<Store>>,
+}
+
+/// What every request of one layer shares.
+pub(super) struct Shared<Store> {
+    pub(super) transport: Transport<Store>,
+    /// The transport, erased for the request's handle (made once, not per request).
+    pub(super) loader: Loader,
+    pub(super) cookie: CookieConfig,
+    pub(super) expiry: Expiry,
 }
 
 impl<S, Store> SessionService<S, Store> {
-    pub(super) fn new(
-        inner: S,
-        store: Arc<Store>,
-        cookie: Arc<CookieConfig>,
-        expiry: Expiry,
-    ) -> Self {
-        Self {
-            inner,
-            store,
-            cookie,
-            expiry,
-        }
+    pub(super) fn new(inner: S, shared: Arc<Shared<Store>>) -> Self {
+        Self { inner, shared }
     }
 }
 
 impl<S: Clone, Store> Clone for SessionService<S, Store> {
     fn clone(&self) -> Self {
-        Self::new(
-            self.inner.clone(),
-            Arc::clone(&self.store),
-            Arc::clone(&self.cookie),
-            self.expiry,
-        )
+        Self::new(self.inner.clone(), Arc::clone(&self.shared))
     }
 }
 
@@ -63,7 +60,7 @@ impl<S: fmt::Debug, Store> fmt::Debug for SessionService<S, Store> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionService")
             .field("inner", &self.inner)
-            .field("cookie", &self.cookie)
+            .field("cookie", &self.shared.cookie)
             .finish_non_exhaustive()
     }
 }
@@ -90,39 +87,36 @@ where
         // The clone that was driven to readiness serves this request (tower's usual swap).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (store, cookie, expiry) = (
-            Arc::clone(&self.store),
-            Arc::clone(&self.cookie),
-            self.expiry,
-        );
+        let shared = Arc::clone(&self.shared);
         ResponseFuture {
             inner: Box::pin(async move {
                 let response = inner.call(request).await?;
-                Ok(commit(&*store, &cookie, expiry, &handle, response).await)
+                Ok(commit(&shared, &handle, response).await)
             }),
         }
     }
 }
 
-impl<S, Store: SessionStore> SessionService<S, Store> {
-    /// Step 1: the cookie's value, unparsed; the store decides whether it names a session.
+impl<S, Store> SessionService<S, Store> {
+    /// Step 1: the cookie's value, unparsed; the transport decides whether it names a
+    /// session, when (and only if) a handler asks for it.
     fn read_id<B>(&self, request: &Request<B>) -> SessionHandle {
-        let store: Arc<dyn DynSessionStore> = Arc::clone(&self.store) as Arc<dyn DynSessionStore>;
-        SessionHandle::new(store, self.cookie.find(request.headers()))
-            .with_expiry(self.expiry)
-            .with_cookie_name(self.cookie.name())
+        let shared = &self.shared;
+        SessionHandle::for_request(
+            shared.loader.clone(),
+            shared.expiry,
+            shared.cookie.find(request.headers()),
+        )
     }
 }
 
 /// Step 4: save what the handler changed and tell the browser what it needs to know.
 async fn commit<Store: SessionStore, B: Default>(
-    store: &Store,
-    cookie: &CookieConfig,
-    expiry: Expiry,
+    shared: &Shared<Store>,
     handle: &SessionHandle,
     mut response: Response<B>,
 ) -> Response<B> {
-    let Some(mut session) = handle.take_loaded().await else {
+    let Some(mut session) = handle.take_for_commit().await else {
         return response;
     };
     add_vary_cookie(response.headers_mut());
@@ -130,9 +124,11 @@ async fn commit<Store: SessionStore, B: Default>(
         // A failed request's half-done changes are not kept (as tower-sessions does).
         return response;
     }
-    let written = persist(store, expiry, &mut session)
+    let written = shared
+        .transport
+        .persist(shared.expiry, &mut session)
         .await
-        .and_then(|outcome| cookie_for(store, outcome, &session, cookie));
+        .and_then(|outcome| cookie_for(shared, outcome, &session));
     match written {
         Ok(set) => {
             set_cookie(response.headers_mut(), set);
@@ -145,43 +141,15 @@ async fn commit<Store: SessionStore, B: Default>(
     }
 }
 
-/// Saves a changed session with its moved deadline, or only moves the deadline of one that
-/// was read (at most once per touch interval).
-async fn persist<Store: SessionStore>(
-    store: &Store,
-    expiry: Expiry,
-    session: &mut Session,
-) -> Result<SaveOutcome> {
-    let now = store.clock().now();
-    if session.should_save() || session.is_destroyed() {
-        session.set_deadline(expiry.deadline(session.created_at(), now));
-        return store.save(session).await;
-    }
-    let Some(at) = expiry
-        .touch_due(session, now)
-        .filter(|_| session.is_stored())
-    else {
-        return Ok(SaveOutcome::Unchanged);
-    };
-    // Cookie stores carry the deadline in the cookie, so the session must hold it too.
-    session.set_deadline(Some(at));
-    let touched = store.touch(&store.key_of(session.id()), Some(at)).await?;
-    Ok(if touched {
-        SaveOutcome::Touched
-    } else {
-        SaveOutcome::Gone
-    })
-}
-
-/// The cookie to send after `outcome`: the session's (its id, or for cookie stores the
-/// sealed session), a removal, or none.
+/// The cookie to send after `outcome`: the session's (its id, or the sealed session), a
+/// removal, or none.
 fn cookie_for<Store: SessionStore>(
-    store: &Store,
+    shared: &Shared<Store>,
     outcome: SaveOutcome,
     session: &Session,
-    cookie: &CookieConfig,
 ) -> Result<Option<::cookie::Cookie<'static>>> {
-    let refresh = cookie.refreshes_on_save() || store.keeps_sessions_in_cookies();
+    let cookie = &shared.cookie;
+    let refresh = cookie.refreshes_on_save() || shared.transport.resends_on_every_save();
     let send = match outcome {
         SaveOutcome::Created | SaveOutcome::Rotated => true,
         SaveOutcome::Updated | SaveOutcome::Touched => refresh,
@@ -191,11 +159,11 @@ fn cookie_for<Store: SessionStore>(
     if !send {
         return Ok(None);
     }
-    let value = store.cookie_value(cookie.name(), session)?;
+    let value = shared.transport.cookie_value(cookie.name(), session)?;
     Ok(Some(cookie.session_cookie(
         value,
         session,
-        store.clock().now(),
+        shared.loader.now(),
     )))
 }
 

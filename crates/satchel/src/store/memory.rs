@@ -3,7 +3,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::{Changes, Clock, Record, Result, SessionStore, StorageKey};
+use super::{Progress, SessionStore};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::id::StorageKey;
+use crate::record::Record;
 
 /// Sessions in memory, for tests and single-process apps; clones share the same map.
 ///
@@ -13,7 +18,7 @@ use crate::{Changes, Clock, Record, Result, SessionStore, StorageKey};
 ///
 /// # Example
 /// ```
-/// use satchel::{MemoryStore, SessionStore};
+/// use satchel::{MemoryStore, SessionStoreExt};
 ///
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = MemoryStore::new();
@@ -136,11 +141,12 @@ impl SessionStore for MemoryStore {
         Ok(keys)
     }
 
-    async fn prune(&self) -> Result<u64> {
+    async fn prune(&self, progress: &Progress) -> Result<u64> {
         let now = self.clock.now();
         let mut map = self.records();
         let before = map.len();
         map.retain(|_, record| !record.is_expired(now));
+        progress.report(before as u64, before as u64);
         Ok((before - map.len()) as u64)
     }
 

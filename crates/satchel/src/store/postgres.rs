@@ -10,7 +10,12 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
 use super::Progress;
-use crate::{Changes, Clock, Error, Record, Result, SessionStore, StorageKey};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::StorageKey;
+use crate::record::Record;
+use crate::store::SessionStore;
 
 /// Requests wait at most this long for the database unless configured.
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -32,7 +37,7 @@ const POOL_SIZE: usize = 16;
 ///
 /// # Example
 /// ```no_run
-/// use satchel::{PostgresStore, SessionStore};
+/// use satchel::{PostgresStore, SessionStoreExt};
 ///
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = PostgresStore::new("postgres://postgres@127.0.0.1:5432/test")?;
@@ -349,7 +354,7 @@ impl SessionStore for PostgresStore {
 
     /// Deletes in bounded batches through the expiry index, skipping rows that a refresh
     /// holds at that moment (they are no longer expired once it commits).
-    async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
+    async fn prune(&self, progress: &Progress) -> Result<u64> {
         let now = self.now();
         let counted = self
             .query(
@@ -367,7 +372,7 @@ impl SessionStore for PostgresStore {
         loop {
             let batch = self.execute(sql, &[&now, &self.prune_batch]).await?;
             deleted += batch;
-            progress(deleted, total.max(0) as u64);
+            progress.report(deleted, total.max(0) as u64);
             if batch == 0 {
                 return Ok(deleted);
             }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::SessionStore;
+use tracing::Instrument as _;
+
+use super::{Progress, SessionStore};
 
 /// Prunes `store` every `interval` on the current tokio runtime, logging what it deleted;
 /// the first run is one interval after the start, not at once. Abort the returned handle
@@ -30,7 +32,11 @@ pub fn spawn_pruner<S: SessionStore>(store: S, interval: Duration) -> JoinHandle
         ticks.tick().await; // the first tick is immediate
         loop {
             ticks.tick().await;
-            match store.prune().await {
+            let pruned = store
+                .prune(&Progress::none())
+                .instrument(tracing::info_span!("satchel.prune"))
+                .await;
+            match pruned {
                 Ok(deleted) => tracing::debug!(deleted, "pruned expired sessions"),
                 Err(err) => tracing::warn!(error = %err, "pruning expired sessions failed"),
             }

@@ -15,7 +15,12 @@ use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
-use crate::{Changes, Clock, Error, Record, Result, SessionStore, StorageKey};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::StorageKey;
+use crate::record::Record;
+use crate::store::SessionStore;
 
 const DEFAULT_PREFIX: &str = "satchel:";
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -43,7 +48,7 @@ const SCAN_BATCH: usize = 500;
 ///
 /// # Example
 /// ```no_run
-/// use satchel::{RedisStore, SessionStore};
+/// use satchel::{RedisStore, SessionStoreExt};
 ///
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = RedisStore::open("redis://127.0.0.1:6379").await?.with_prefix("myapp:");

@@ -1,6 +1,9 @@
 //! How a session is written: the one algorithm every store shares.
 
-use crate::{Result, Session, SessionStore};
+use super::SessionStore;
+use crate::error::{Error, Result};
+use crate::record::Record;
+use crate::session::{Pending, Session};
 
 /// How many fresh ids to try when `create` finds one taken (with 192-bit ids, one is plenty).
 const CREATE_ATTEMPTS: usize = 4;
@@ -9,7 +12,7 @@ const CREATE_ATTEMPTS: usize = 4;
 ///
 /// # Example
 /// ```
-/// use satchel::{MemoryStore, SessionStore, store::SaveOutcome};
+/// use satchel::{MemoryStore, SessionStoreExt, store::SaveOutcome};
 ///
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let store = MemoryStore::new();
@@ -44,69 +47,53 @@ pub enum SaveOutcome {
     Gone,
 }
 
+/// Writes what `session` needs written, as [`Session::pending`] says.
 pub(super) async fn save<S: SessionStore + ?Sized>(
     store: &S,
     session: &mut Session,
 ) -> Result<SaveOutcome> {
-    if session.is_destroyed() {
-        return destroy(store, session).await;
-    }
-    if session.is_gone() {
+    let ids = store.ids();
+    let outcome = match session.pending() {
+        Pending::Nothing => return Ok(SaveOutcome::Unchanged),
         // Deleted or rotated elsewhere: saving again must not bring it back.
-        return Ok(SaveOutcome::Gone);
-    }
-    if !session.should_save() {
-        return Ok(SaveOutcome::Unchanged);
-    }
-    if session.previous_id().is_some() {
-        return rotate(store, session).await;
-    }
-    if !session.is_stored() {
-        return create(store, session).await;
-    }
-    let outcome = if store
-        .update(&store.key_of(session.id()), &session.changes())
-        .await?
-    {
-        session.mark_saved();
-        SaveOutcome::Updated
-    } else {
-        session.mark_gone();
-        SaveOutcome::Gone
+        Pending::Gone => return Ok(SaveOutcome::Gone),
+        Pending::Delete(None) => SaveOutcome::Unchanged,
+        // A session that was stored ends with a removal cookie even if another request
+        // deleted it first: the browser must forget it either way.
+        Pending::Delete(Some(stored)) => {
+            store.delete(&ids.storage_key(stored)).await?;
+            SaveOutcome::Deleted
+        }
+        Pending::Create => return create(store, session).await,
+        Pending::CreateAdopted => return create_adopted(store, session).await,
+        Pending::Update => {
+            let key = ids.storage_key(session.id());
+            if store.update(&key, &session.changes()).await? {
+                session.mark_saved();
+                return Ok(SaveOutcome::Updated);
+            }
+            SaveOutcome::Gone
+        }
+        Pending::Rotate(previous) => {
+            let previous = previous.clone();
+            return rotate(store, session, &previous).await;
+        }
     };
-    Ok(outcome)
-}
-
-async fn destroy<S: SessionStore + ?Sized>(
-    store: &S,
-    session: &mut Session,
-) -> Result<SaveOutcome> {
-    // A session that was stored ends with a removal cookie even if another request
-    // deleted it first: the browser must forget it either way.
-    let was_stored = session.is_stored() || session.previous_id().is_some();
-    if let Some(previous) = session.previous_id() {
-        store.delete(&store.key_of(previous)).await?;
-    }
-    if session.is_stored() {
-        store.delete(&store.key_of(session.id())).await?;
-    }
     session.mark_gone();
-    Ok(if was_stored {
-        SaveOutcome::Deleted
-    } else {
-        SaveOutcome::Unchanged
-    })
+    Ok(outcome)
 }
 
 /// Writes the new record before deleting the old, so a failure loses nothing; re-reads the
 /// old record so that changes other requests saved to it before carry over. A save to the
 /// old id between that read and the delete is lost (the old id is ending), and a logout
 /// in that window wins: the new record is removed too.
-async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> Result<SaveOutcome> {
-    let Some(old) = session.previous_id().cloned() else {
-        return create(store, session).await;
-    };
-    let old = store.key_of(&old);
+async fn rotate<S: SessionStore + ?Sized>(
+    store: &S,
+    session: &mut Session,
+    previous: &crate::id::SessionId,
+) -> Result<SaveOutcome> {
+    let ids = store.ids();
+    let old = ids.storage_key(previous);
     let now = store.clock().now();
     let Some(mut record) = store
         .load(&old)
@@ -121,7 +108,7 @@ async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
     if !store.delete(&old).await? {
         // The old session was deleted meanwhile (a logout): the rotated copy must not
         // outlive it.
-        store.delete(&store.key_of(session.id())).await?;
+        store.delete(&ids.storage_key(session.id())).await?;
         session.mark_gone();
         return Ok(SaveOutcome::Gone);
     }
@@ -130,18 +117,23 @@ async fn rotate<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
 }
 
 async fn create<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> Result<SaveOutcome> {
-    let record = session.to_record();
-    if !session.is_new() {
-        // werkzeug's adopted id (renew_missing=False): another request may have created it.
-        let key = store.key_of(session.id());
-        if !store.create(&key, &record).await? && !store.update(&key, &session.changes()).await? {
-            session.mark_gone();
-            return Ok(SaveOutcome::Gone);
-        }
-        session.mark_saved();
-        return Ok(SaveOutcome::Created);
+    insert_unique(store, session, &session.to_record()).await?;
+    session.mark_saved();
+    Ok(SaveOutcome::Created)
+}
+
+/// werkzeug's adopted id (renew_missing=False): another request may have created it.
+async fn create_adopted<S: SessionStore + ?Sized>(
+    store: &S,
+    session: &mut Session,
+) -> Result<SaveOutcome> {
+    let key = store.ids().storage_key(session.id());
+    if !store.create(&key, &session.to_record()).await?
+        && !store.update(&key, &session.changes()).await?
+    {
+        session.mark_gone();
+        return Ok(SaveOutcome::Gone);
     }
-    insert_unique(store, session, &record).await?;
     session.mark_saved();
     Ok(SaveOutcome::Created)
 }
@@ -151,19 +143,20 @@ async fn create<S: SessionStore + ?Sized>(store: &S, session: &mut Session) -> R
 async fn insert_unique<S: SessionStore + ?Sized>(
     store: &S,
     session: &mut Session,
-    record: &crate::Record,
+    record: &Record,
 ) -> Result<()> {
+    let ids = store.ids();
     // `rotate_id` draws a satchel id; a store with ids of its own shape (werkzeug's files)
     // replaces it before the session is first stored.
-    if store.parse_key(session.id().as_str()).is_none() {
-        session.replace_new_id(store.generate_key()?);
+    if ids.parse(session.id().as_str()).is_none() {
+        session.replace_new_id(ids.generate()?);
     }
     for _ in 0..CREATE_ATTEMPTS {
-        if store.create(&store.key_of(session.id()), record).await? {
+        if store.create(&ids.storage_key(session.id()), record).await? {
             return Ok(());
         }
         tracing::warn!("session id collision on create; generating another id");
-        session.replace_new_id(store.generate_key()?);
+        session.replace_new_id(ids.generate()?);
     }
-    Err(crate::Error::Conflict)
+    Err(Error::Conflict)
 }

@@ -8,7 +8,12 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::Progress;
-use crate::{Changes, Clock, Error, Record, Result, SessionStore, StorageKey};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::StorageKey;
+use crate::record::Record;
+use crate::store::SessionStore;
 
 /// Rows deleted per statement when pruning, so the write lock is held only briefly.
 const PRUNE_BATCH: i64 = 1000;
@@ -27,7 +32,7 @@ const PRUNE_BATCH: i64 = 1000;
 ///
 /// # Example
 /// ```
-/// use satchel::{SessionStore, SqliteStore};
+/// use satchel::{SessionStore, SessionStoreExt, SqliteStore};
 ///
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// # let dir = tempfile::tempdir()?;
@@ -35,7 +40,7 @@ const PRUNE_BATCH: i64 = 1000;
 /// let mut session = store.new_session()?;
 /// session.insert("user", "alice")?;
 /// store.save(&mut session).await?;
-/// assert_eq!(store.list().await?, [store.key_of(session.id())]);
+/// assert_eq!(store.list().await?, [store.ids().storage_key(session.id())]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -200,7 +205,7 @@ fn prune(db: &Connection, now: i64, progress: &Progress) -> rusqlite::Result<u64
             params![now, PRUNE_BATCH],
         )? as u64;
         deleted += batch;
-        progress(deleted, total.max(0) as u64);
+        progress.report(deleted, total.max(0) as u64);
         if batch == 0 {
             return Ok(deleted);
         }
@@ -268,7 +273,8 @@ impl SessionStore for SqliteStore {
     }
 
     /// Deletes in batches through the expiry index, without reading any session.
-    async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
+    async fn prune(&self, progress: &Progress) -> Result<u64> {
+        let progress = progress.clone();
         self.blocking(move |db, now| prune(db, now, &progress))
             .await
     }

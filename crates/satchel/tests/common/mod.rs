@@ -295,7 +295,7 @@ impl RedisStores {
 
 /// Asserts that the store holds nothing at all, in particular not `id`'s session.
 pub async fn assert_store_empty<S: satchel::SessionStore>(store: &S, id: &satchel::SessionId) {
-    let key = store.key_of(id);
+    let key = store.ids().storage_key(id);
     assert!(
         store.load(&key).await.unwrap().is_none(),
         "the session came back"

@@ -6,12 +6,17 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use super::Progress;
 use super::atomic;
 use super::format::{FileFormat, Stored};
 use super::lock::SessionLock;
 use super::template::FilenameTemplate;
-use crate::{Changes, Clock, Error, Record, Result, StorageKey};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::StorageKey;
+use crate::id_policy::IdPolicy;
+use crate::record::Record;
+use crate::store::Progress;
 
 /// The settings of one store, and the synchronous work on its files.
 #[derive(Clone, Debug)]
@@ -25,6 +30,10 @@ pub(super) struct SessionFiles {
 }
 
 impl SessionFiles {
+    pub(super) fn ids(&self) -> IdPolicy {
+        self.format.ids().with_renew_missing(self.renew_missing)
+    }
+
     pub(super) fn path_of(&self, key: &StorageKey) -> PathBuf {
         self.dir.join(self.template.file_name(key))
     }
@@ -48,7 +57,7 @@ impl SessionFiles {
 
     /// A file to name in logs: werkzeug's file names are session ids, so those are withheld.
     fn describe(&self, key: &StorageKey) -> String {
-        if self.format.names_files_by_id() {
+        if self.ids().stores_raw_ids() {
             format!("a session file in {}", self.dir.display())
         } else {
             self.path_of(key).display().to_string()
@@ -157,6 +166,7 @@ impl SessionFiles {
     }
 
     pub(super) fn list(&self) -> Result<Vec<StorageKey>> {
+        let ids = self.ids();
         let mut keys = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let name = entry?.file_name();
@@ -167,7 +177,7 @@ impl SessionFiles {
             let key = self
                 .template
                 .part_of(name)
-                .and_then(|part| self.format.key_from_name(part));
+                .and_then(|part| ids.parse_storage_key(part));
             keys.extend(key);
         }
         keys.sort();
@@ -181,7 +191,7 @@ impl SessionFiles {
         let mut deleted = 0;
         for (checked, key) in (1..).zip(&keys) {
             deleted += u64::from(self.delete_expired(key)?);
-            progress(checked, total);
+            progress.report(checked, total);
         }
         Ok(deleted)
     }

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 use time::OffsetDateTime;
 
-use crate::{Error, Record, Result, SessionId, StorageKey};
+use crate::error::{Error, Result};
+use crate::id_policy::IdPolicy;
+use crate::record::Record;
 
 /// Bumped when satchel's layout changes; older versions must keep loading.
 const FORMAT_VERSION: u32 = 1;
@@ -63,46 +65,12 @@ impl FileFormat {
         }
     }
 
-    /// Whether file names carry the raw session id (werkzeug's do).
-    pub(super) fn names_files_by_id(self) -> bool {
-        !matches!(self, Self::Satchel)
-    }
-
-    pub(super) fn key_of(self, id: &SessionId) -> StorageKey {
+    /// The ids this format names its files by.
+    pub(super) fn ids(self) -> IdPolicy {
         match self {
-            Self::Satchel => id.storage_key(),
+            Self::Satchel => IdPolicy::new(),
             #[cfg(feature = "werkzeug")]
-            Self::Werkzeug { .. } => StorageKey::from_checked(id.as_str().to_owned()),
-        }
-    }
-
-    /// The stored key a file name's `%s` part stands for, if it is one of this format's.
-    pub(super) fn key_from_name(self, part: &str) -> Option<StorageKey> {
-        match self {
-            Self::Satchel => StorageKey::parse(part),
-            #[cfg(feature = "werkzeug")]
-            Self::Werkzeug { .. } => werkzeug_id(part).map(|id| self.key_of(&id)),
-        }
-    }
-
-    pub(super) fn parse_id(self, text: &str) -> Option<SessionId> {
-        match self {
-            Self::Satchel => SessionId::parse(text),
-            #[cfg(feature = "werkzeug")]
-            Self::Werkzeug { .. } => werkzeug_id(text),
-        }
-    }
-
-    pub(super) fn generate_id(self) -> Result<SessionId> {
-        match self {
-            Self::Satchel => SessionId::generate(),
-            #[cfg(feature = "werkzeug")]
-            Self::Werkzeug { .. } => {
-                // werkzeug's shape (40 lowercase hex), from the CSPRNG instead of sha1(time).
-                let mut bytes = [0u8; 20];
-                getrandom::fill(&mut bytes).map_err(std::io::Error::from)?;
-                Ok(SessionId::from_checked(hex::encode(bytes)))
-            }
+            Self::Werkzeug { .. } => IdPolicy::werkzeug(),
         }
     }
 
@@ -220,16 +188,6 @@ impl FileFormat {
     }
 }
 
-/// werkzeug's `is_valid_key`: 40 lowercase hex characters, strictly (no trailing newline).
-#[cfg(feature = "werkzeug")]
-fn werkzeug_id(text: &str) -> Option<SessionId> {
-    let valid = text.len() == 40
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    valid.then(|| SessionId::from_checked(text.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,25 +217,5 @@ mod tests {
         ] {
             assert!(FileFormat::Satchel.decode(bad, SystemTime::now()).is_err());
         }
-    }
-
-    #[cfg(feature = "werkzeug")]
-    #[test]
-    fn werkzeug_ids_are_strict() {
-        assert!(werkzeug_id(&"a".repeat(40)).is_some());
-        for bad in [
-            "A".repeat(40),
-            "a".repeat(39),
-            format!("{}\n", "a".repeat(40)),
-            "g".repeat(40),
-        ] {
-            assert!(werkzeug_id(&bad).is_none(), "{bad:?}");
-        }
-        let generated = FileFormat::Werkzeug {
-            lifetime: Duration::minutes(1),
-        }
-        .generate_id()
-        .unwrap();
-        assert!(werkzeug_id(generated.as_str()).is_some());
     }
 }

@@ -5,7 +5,7 @@ use std::io;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 
-use crate::StorageKey;
+use crate::id::StorageKey;
 
 /// The folder, inside the store directory, that holds the stripe files.
 pub(super) const LOCKS_DIR: &str = ".satchel-locks";

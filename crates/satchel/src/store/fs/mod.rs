@@ -5,8 +5,13 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::Progress;
-use crate::{Changes, Clock, Error, Record, Result, SessionId, SessionStore, StorageKey};
+use super::{Progress, SessionStore};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::StorageKey;
+use crate::id_policy::IdPolicy;
+use crate::record::Record;
 
 mod atomic;
 mod directory;
@@ -40,7 +45,7 @@ use template::FilenameTemplate;
 ///
 /// # Example
 /// ```
-/// use satchel::{FilesystemStore, SessionStore};
+/// use satchel::{FilesystemStore, SessionStore, SessionStoreExt};
 ///
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// # let dir = tempfile::tempdir()?;
@@ -112,7 +117,7 @@ impl FilesystemStore {
     ///
     /// # Example
     /// ```
-    /// use satchel::{FilesystemStore, SessionStore};
+    /// use satchel::{FilesystemStore, SessionStoreExt};
     ///
     /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// # let dir = tempfile::tempdir()?;
@@ -131,7 +136,7 @@ impl FilesystemStore {
     #[cfg_attr(docsrs, doc(cfg(feature = "werkzeug")))]
     pub fn werkzeug(dir: impl AsRef<Path>) -> Result<Self> {
         let format = FileFormat::Werkzeug {
-            lifetime: crate::Expiry::DEFAULT_IDLE_TIMEOUT,
+            lifetime: crate::expiry::Expiry::DEFAULT_IDLE_TIMEOUT,
         };
         let template = FilenameTemplate::parse(format.default_template())?;
         Ok(Self::new(dir)?.with(|files| {
@@ -214,7 +219,7 @@ impl FilesystemStore {
     /// use satchel::SessionStore;
     /// # let dir = tempfile::tempdir()?;
     /// let store = satchel::FilesystemStore::new(dir.path())?.with_renew_missing(false);
-    /// assert!(!store.renews_missing());
+    /// assert!(!store.ids().renews_missing());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
@@ -349,7 +354,8 @@ impl SessionStore for FilesystemStore {
             .await
     }
 
-    async fn prune_with_progress(&self, progress: Progress) -> Result<u64> {
+    async fn prune(&self, progress: &Progress) -> Result<u64> {
+        let progress = progress.clone();
         self.blocking(move |files| files.prune(&progress)).await
     }
 
@@ -357,19 +363,7 @@ impl SessionStore for FilesystemStore {
         self.inner.clock.clone()
     }
 
-    fn renews_missing(&self) -> bool {
-        self.inner.renew_missing
-    }
-
-    fn key_of(&self, id: &SessionId) -> StorageKey {
-        self.inner.format.key_of(id)
-    }
-
-    fn generate_key(&self) -> Result<SessionId> {
-        self.inner.format.generate_id()
-    }
-
-    fn parse_key(&self, key: &str) -> Option<SessionId> {
-        self.inner.format.parse_id(key)
+    fn ids(&self) -> IdPolicy {
+        self.inner.ids()
     }
 }

@@ -1,6 +1,7 @@
 //! The filename template: werkzeug's `filename_template`, one `%s` for the stored key.
 
-use crate::{Error, Result, StorageKey};
+use crate::error::{Error, Result};
+use crate::id::StorageKey;
 
 /// Temp-file suffixes of every format: a template ending in one would hide its sessions.
 const TEMP_SUFFIXES: [&str; 2] = [".__satchel", ".__wz_sess"];

@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
 use super::Key;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 const VERSION: u8 = 1;
 const HEADER: usize = 6;

@@ -1,18 +1,25 @@
-//! `CookieStore`: the whole session in the cookie, encrypted (or signed), name-bound,
-//! expiring and key-rotating.
+//! Cookie sessions: the whole session sealed inside the cookie, encrypted (or signed),
+//! bound to the cookie's name, expiring and key-rotating.
+
+mod envelope;
+mod key;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::SaveOutcome;
-use crate::cookie::{Key, Protection, envelope};
-use crate::{Changes, Clock, Error, Record, Result, Session, SessionId, SessionStore, StorageKey};
+pub use envelope::Protection;
+pub use key::{Key, MIN_KEY_BYTES};
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::SessionId;
+use crate::record::Record;
+use crate::session::{Pending, Session};
+use crate::store::SaveOutcome;
 
 /// Browsers drop a cookie whose name and value exceed this (RFC 6265bis).
 pub const MAX_COOKIE_BYTES: usize = 4096;
-/// The cookie name [`SessionStore::get`] binds to when no middleware names one.
-const DEFAULT_NAME: &str = "session_id";
 
 /// Sessions kept in the cookie itself, for apps that want no server-side state: werkzeug's
 /// `securecookie`, done safely.
@@ -33,17 +40,21 @@ const DEFAULT_NAME: &str = "session_id";
 /// (logout only asks the browser to forget it), and concurrent requests cannot merge their
 /// changes (the last response's cookie wins). See [`docs::cookie_sessions`](crate::docs).
 ///
+/// It is not a store: it goes into the middleware as the session's transport, with
+/// [`SessionLayer::in_cookie`](crate::SessionLayer::in_cookie), and the handler API is the
+/// same as with any store.
+///
 /// # Example
 /// ```
-/// use satchel::cookie::Key;
-/// use satchel::{CookieStore, SessionLayer};
+/// use satchel::cookie::{CookieSessions, Key};
+/// use satchel::SessionLayer;
 ///
-/// let store = CookieStore::new(Key::generate()?);
-/// let layer = SessionLayer::new(store);
+/// let layer = SessionLayer::in_cookie(CookieSessions::new(Key::generate()?));
+/// # let _ = layer;
 /// # Ok::<(), satchel::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct CookieStore {
+pub struct CookieSessions {
     keys: Vec<Key>,
     protection: Protection,
     clock: Clock,
@@ -62,12 +73,12 @@ struct Payload {
     d: Map<String, Value>,
 }
 
-impl CookieStore {
+impl CookieSessions {
     /// Encrypted cookie sessions under `key`.
     ///
     /// # Example
     /// ```
-    /// let store = satchel::CookieStore::new(satchel::cookie::Key::generate()?);
+    /// let store = satchel::cookie::CookieSessions::new(satchel::cookie::Key::generate()?);
     /// # Ok::<(), satchel::Error>(())
     /// ```
     #[must_use]
@@ -80,13 +91,13 @@ impl CookieStore {
     }
 
     /// Also opens cookies sealed under `key`, an older key being rotated out; the newest key
-    /// (the one given to [`CookieStore::new`]) still seals.
+    /// (the one given to [`CookieSessions::new`]) still seals.
     ///
     /// # Example
     /// ```
-    /// use satchel::{CookieStore, cookie::Key};
+    /// use satchel::cookie::{CookieSessions, Key};
     /// let (old, new) = (Key::generate()?, Key::generate()?);
-    /// let store = CookieStore::new(new).with_previous_key(old);
+    /// let store = CookieSessions::new(new).with_previous_key(old);
     /// # Ok::<(), satchel::Error>(())
     /// ```
     #[must_use]
@@ -100,7 +111,7 @@ impl CookieStore {
     /// # Example
     /// ```
     /// use satchel::cookie::{Key, Protection};
-    /// let store = satchel::CookieStore::new(Key::generate()?).with_protection(Protection::Signed);
+    /// let store = satchel::cookie::CookieSessions::new(Key::generate()?).with_protection(Protection::Signed);
     /// # Ok::<(), satchel::Error>(())
     /// ```
     #[must_use]
@@ -114,7 +125,7 @@ impl CookieStore {
     /// # Example
     /// ```
     /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
-    /// let store = satchel::CookieStore::new(satchel::cookie::Key::generate()?).with_clock(clock);
+    /// let store = satchel::cookie::CookieSessions::new(satchel::cookie::Key::generate()?).with_clock(clock);
     /// # Ok::<(), satchel::Error>(())
     /// ```
     #[must_use]
@@ -123,9 +134,27 @@ impl CookieStore {
         self
     }
 
-    /// The session a cookie value holds, or `None` (logged) for anything that does not
-    /// open: tampered, truncated, wrongly keyed, moved, malformed or expired.
-    fn open(&self, cookie_name: &str, value: &str) -> Option<Session> {
+    /// The session a cookie named `cookie_name` holds, or `None` (logged) for anything
+    /// that does not open: tampered, truncated, wrongly keyed, moved to another name,
+    /// malformed or expired (werkzeug's `SecureCookie.unserialize`, failing closed). A
+    /// cookie sealed under an older key comes back modified, so it is re-issued.
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::cookie::{CookieSessions, Key};
+    /// use satchel::{Session, SessionId};
+    ///
+    /// let sessions = CookieSessions::new(Key::generate()?);
+    /// let mut session = Session::new(SessionId::generate()?);
+    /// session.insert("user", "alice")?;
+    /// let value = sessions.seal("session_id", &session)?;
+    /// let opened = sessions.open("session_id", &value).expect("it opens");
+    /// assert_eq!(opened.get::<String>("user")?.as_deref(), Some("alice"));
+    /// assert!(sessions.open("other_name", &value).is_none());
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[must_use]
+    pub fn open(&self, cookie_name: &str, value: &str) -> Option<Session> {
         let Some((bytes, key_index)) =
             envelope::open(self.protection, &self.keys, cookie_name, value)
         else {
@@ -147,8 +176,23 @@ impl CookieStore {
         Some(session)
     }
 
-    /// The cookie value holding `session`, sealed under the newest key.
-    fn seal(&self, cookie_name: &str, session: &Session) -> Result<String> {
+    /// The value of a cookie named `cookie_name` holding `session`, sealed under the newest
+    /// key (werkzeug's `SecureCookie.serialize`).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when name and value would pass [`MAX_COOKIE_BYTES`];
+    /// [`Error::Encode`] when the data cannot be encoded.
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::cookie::{CookieSessions, Key};
+    /// let sessions = CookieSessions::new(Key::generate()?);
+    /// let mut big = satchel::Session::new(satchel::SessionId::generate()?);
+    /// big.insert("blob", "x".repeat(5000))?;
+    /// assert!(matches!(sessions.seal("session_id", &big), Err(satchel::Error::TooLarge { .. })));
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    pub fn seal(&self, cookie_name: &str, session: &Session) -> Result<String> {
         let payload = Payload {
             i: session.id().as_str().to_owned(),
             c: session.created_at().unix_timestamp(),
@@ -167,83 +211,38 @@ impl CookieStore {
         }
         Ok(value)
     }
-}
 
-fn record(payload: Payload) -> Option<Record> {
-    Record::from_unix_seconds(payload.d, payload.c, payload.e)
-}
-
-/// The record-level operations have no server side to act on: the cookie is the record.
-impl SessionStore for CookieStore {
-    async fn create(&self, _: &StorageKey, _: &Record) -> Result<bool> {
-        Ok(true)
-    }
-    async fn load(&self, _: &StorageKey) -> Result<Option<Record>> {
-        Ok(None)
-    }
-    async fn update(&self, _: &StorageKey, _: &Changes) -> Result<bool> {
-        Ok(true)
-    }
-    async fn delete(&self, _: &StorageKey) -> Result<bool> {
-        Ok(false)
-    }
-    async fn delete_expired(&self, _: &StorageKey) -> Result<bool> {
-        Ok(false)
-    }
-    async fn list(&self) -> Result<Vec<StorageKey>> {
-        Ok(Vec::new())
-    }
-    async fn touch(&self, _: &StorageKey, _: Option<OffsetDateTime>) -> Result<bool> {
-        Ok(true)
+    /// The clock expiry is judged by.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
-    fn clock(&self) -> Clock {
-        self.clock.clone()
+    /// A new, empty session created now.
+    pub(crate) fn new_session(&self) -> Result<Session> {
+        Ok(Session::new_at(SessionId::generate()?, self.clock.now()))
     }
 
-    /// Opens a value bound to the default cookie name, `session_id`.
-    async fn get(&self, key: &str) -> Result<Session> {
-        self.session_from_cookie(DEFAULT_NAME, key).await
-    }
-
-    async fn session_from_cookie(&self, cookie_name: &str, value: &str) -> Result<Session> {
-        match self.open(cookie_name, value) {
-            Some(session) => Ok(session),
-            None => self.new_session(),
-        }
-    }
-
-    fn cookie_value(&self, cookie_name: &str, session: &Session) -> Result<String> {
-        self.seal(cookie_name, session)
-    }
-
-    fn keeps_sessions_in_cookies(&self) -> bool {
-        true
-    }
-
-    /// Nothing to write anywhere but the cookie: the outcome only tells the middleware
-    /// which cookie to send.
-    async fn save(&self, session: &mut Session) -> Result<SaveOutcome> {
-        let outcome = if session.is_destroyed() {
-            if session.is_stored() {
-                SaveOutcome::Deleted
-            } else {
-                SaveOutcome::Unchanged
-            }
-        } else if !session.should_save() {
-            return Ok(SaveOutcome::Unchanged);
-        } else if session.previous_id().is_some() {
-            SaveOutcome::Rotated
-        } else if session.is_stored() {
-            SaveOutcome::Updated
-        } else {
-            SaveOutcome::Created
+    /// What a save means when the cookie is the record: nothing is written anywhere but
+    /// the cookie, so the outcome only tells the middleware which cookie to send.
+    pub(crate) fn commit(session: &mut Session) -> SaveOutcome {
+        let outcome = match session.pending() {
+            Pending::Nothing => return SaveOutcome::Unchanged,
+            Pending::Gone => return SaveOutcome::Gone,
+            Pending::Delete(None) => SaveOutcome::Unchanged,
+            Pending::Delete(Some(_)) => SaveOutcome::Deleted,
+            Pending::Create | Pending::CreateAdopted => SaveOutcome::Created,
+            Pending::Update => SaveOutcome::Updated,
+            Pending::Rotate(_) => SaveOutcome::Rotated,
         };
         if session.is_destroyed() {
             session.mark_gone();
         } else {
             session.mark_saved();
         }
-        Ok(outcome)
+        outcome
     }
+}
+
+fn record(payload: Payload) -> Option<Record> {
+    Record::from_unix_seconds(payload.d, payload.c, payload.e)
 }

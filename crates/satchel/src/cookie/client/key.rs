@@ -6,7 +6,7 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The shortest key accepted: 256 bits.
 pub const MIN_KEY_BYTES: usize = 32;

@@ -1,0 +1,159 @@
+//! How the middleware carries a session: by id, in a store; or sealed inside the cookie.
+//! Chosen once, when the layer is built.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+#[cfg(feature = "cookie-store")]
+use crate::cookie::CookieSessions;
+use crate::error::Result;
+use crate::expiry::Expiry;
+use crate::session::Session;
+use crate::store::{AnyStore, SaveOutcome, SessionStore, SessionStoreExt};
+
+/// Where a layer keeps sessions, for its commit step (generic, so a store's calls are not
+/// boxed there).
+pub(crate) enum Transport<Store> {
+    /// The cookie holds the id; the store holds the session.
+    ById(Arc<Store>),
+    /// The cookie holds the session itself.
+    #[cfg(feature = "cookie-store")]
+    InCookie(Arc<CookieSessions>),
+}
+
+impl<Store> Clone for Transport<Store> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::ById(store) => Self::ById(Arc::clone(store)),
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(sessions) => Self::InCookie(Arc::clone(sessions)),
+        }
+    }
+}
+
+impl<Store: SessionStore> Transport<Store> {
+    /// What the request's handle loads sessions through (erased: the handle is one type).
+    pub(crate) fn loader(&self, cookie_name: &str) -> Loader {
+        let _ = cookie_name; // only cookie sessions are bound to the cookie's name
+        match self {
+            Self::ById(store) => Loader::Store(AnyStore::from_arc(Arc::clone(store))),
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(sessions) => Loader::Cookie {
+                sessions: Arc::clone(sessions),
+                name: Arc::from(cookie_name),
+            },
+        }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        match self {
+            Self::ById(store) => store.clock().now(),
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(sessions) => sessions.clock().now(),
+        }
+    }
+
+    /// Saves a changed session with its moved deadline, or only moves the deadline of one
+    /// that was read (at most once per touch interval).
+    pub(crate) async fn persist(
+        &self,
+        expiry: Expiry,
+        session: &mut Session,
+    ) -> Result<SaveOutcome> {
+        let now = self.now();
+        if session.needs_save() {
+            session.set_deadline(expiry.deadline(session.created_at(), now));
+            return self.save(session).await;
+        }
+        let Some(at) = expiry
+            .touch_due(session, now)
+            .filter(|_| session.is_stored())
+        else {
+            return Ok(SaveOutcome::Unchanged);
+        };
+        // A cookie carries the deadline in the session itself, so the session holds it too.
+        session.set_deadline(Some(at));
+        match self {
+            Self::ById(store) => {
+                let key = store.ids().storage_key(session.id());
+                Ok(if store.touch(&key, Some(at)).await? {
+                    SaveOutcome::Touched
+                } else {
+                    SaveOutcome::Gone
+                })
+            }
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(_) => Ok(SaveOutcome::Touched),
+        }
+    }
+
+    async fn save(&self, session: &mut Session) -> Result<SaveOutcome> {
+        match self {
+            Self::ById(store) => store.save(session).await,
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(_) => Ok(CookieSessions::commit(session)),
+        }
+    }
+
+    /// The session cookie's value: the id, or the sealed session.
+    pub(crate) fn cookie_value(&self, cookie_name: &str, session: &Session) -> Result<String> {
+        let _ = cookie_name;
+        match self {
+            Self::ById(_) => Ok(session.id().as_str().to_owned()),
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(sessions) => sessions.seal(cookie_name, session),
+        }
+    }
+
+    /// Whether every save must re-send the cookie, because the cookie is the record.
+    pub(crate) fn resends_on_every_save(&self) -> bool {
+        match self {
+            Self::ById(_) => false,
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(_) => true,
+        }
+    }
+}
+
+/// What a request's [`SessionHandle`](crate::SessionHandle) loads its session through.
+#[derive(Clone)]
+pub(crate) enum Loader {
+    Store(AnyStore),
+    #[cfg(feature = "cookie-store")]
+    Cookie {
+        sessions: Arc<CookieSessions>,
+        name: Arc<str>,
+    },
+}
+
+impl Loader {
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        match self {
+            Self::Store(store) => store.clock().now(),
+            #[cfg(feature = "cookie-store")]
+            Self::Cookie { sessions, .. } => sessions.clock().now(),
+        }
+    }
+
+    /// A new, empty session.
+    pub(crate) fn fresh(&self) -> Result<Session> {
+        match self {
+            Self::Store(store) => store.new_session(),
+            #[cfg(feature = "cookie-store")]
+            Self::Cookie { sessions, .. } => sessions.new_session(),
+        }
+    }
+
+    /// The session a cookie value names (or holds); a fresh one for anything unusable.
+    pub(crate) async fn open(&self, value: &str) -> Result<Session> {
+        match self {
+            Self::Store(store) => store.get(value).await,
+            #[cfg(feature = "cookie-store")]
+            Self::Cookie { sessions, name } => match sessions.open(name, value) {
+                Some(session) => Ok(session),
+                None => sessions.new_session(),
+            },
+        }
+    }
+}
