@@ -10,7 +10,7 @@ use crate::changes::Changes;
 ///
 /// Stores keep one record per session, under the session id's
 /// [`StorageKey`](crate::StorageKey). A record whose `expires_at` has passed is never
-/// handed out as a session ([`SessionStore::get`](crate::SessionStore::get) checks), and
+/// handed out as a session ([`SessionStoreExt::get`](crate::SessionStoreExt::get) checks), and
 /// stores never apply changes to it.
 ///
 /// # Example

@@ -8,7 +8,7 @@ use crate::session::{Pending, Session};
 /// How many fresh ids to try when `create` finds one taken (with 192-bit ids, one is plenty).
 const CREATE_ATTEMPTS: usize = 4;
 
-/// What [`SessionStore::save`] did; the middleware decides the cookie from it.
+/// What [`SessionStoreExt::save`](super::SessionStoreExt::save) did; the middleware decides the cookie from it.
 ///
 /// # Example
 /// ```
@@ -38,7 +38,7 @@ pub enum SaveOutcome {
     /// A record under the new id was written and the old one deleted.
     Rotated,
     /// Only the expiry was written, for a session that was read but not changed (the
-    /// middleware's sliding idle timeout; [`SessionStore::save`] never returns it).
+    /// middleware's sliding idle timeout; [`SessionStoreExt::save`](super::SessionStoreExt::save) never returns it).
     Touched,
     /// The session was destroyed and its record deleted.
     Deleted,
