@@ -1,19 +1,21 @@
 //! `RedisStore`: one Redis hash per session, on a single server or a Redis Cluster.
 
+mod codec;
+mod connection;
+mod scripts;
+
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::{ClusterClient, ClusterConfig};
-use redis::cluster_async::ClusterConnection;
-use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{Cmd, FromRedisValue, RedisResult, Script, ScriptInvocation, Value};
-use serde_json::{Map, Value as Json};
-use time::OffsetDateTime;
+use redis::{Cmd, FromRedisValue, RedisResult, ScriptInvocation, Value};
 use tokio::sync::OnceCell;
+
+use self::codec::{data_args, decode, expiry_args};
+use self::connection::{Connection, Node, Target, slot_owner};
+use self::scripts::{CREATE, DELETE_EXPIRED, UPDATE};
 
 use crate::changes::Changes;
 use crate::clock::Clock;
@@ -24,10 +26,6 @@ use crate::store::SessionStore;
 
 const DEFAULT_PREFIX: &str = "satchel:";
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
-const CLUSTER_SCHEME: &str = "redis+cluster://";
-/// Redis drops a key this long after its expiry: our clock judges expiry, and a Redis clock
-/// running up to this much ahead of it must never delete a session we still call live.
-const TTL_GRACE_SECONDS: i64 = 60;
 const SCAN_BATCH: usize = 500;
 
 /// Sessions in Redis: one hash per session, on a single server or a Redis Cluster.
@@ -74,21 +72,6 @@ struct Inner {
     connection: OnceCell<Connection>,
 }
 
-#[derive(Clone)]
-enum Target {
-    Server(redis::Client),
-    Cluster(Box<ClusterClient>),
-}
-
-#[derive(Clone)]
-enum Connection {
-    Server(ConnectionManager),
-    Cluster(ClusterConnection),
-}
-
-/// A cluster node by address, for the commands (SCAN) that must reach one node.
-type Node = Option<(String, u16)>;
-
 impl RedisStore {
     /// A store for `redis://HOST:PORT[/DB]`, or a cluster given as
     /// `redis+cluster://HOST:PORT[,HOST:PORT...]`. It connects on first use, so it can be
@@ -105,12 +88,7 @@ impl RedisStore {
     /// # Ok::<(), satchel::Error>(())
     /// ```
     pub fn new(url: &str) -> Result<Self> {
-        match url.strip_prefix(CLUSTER_SCHEME) {
-            Some(nodes) => Self::new_cluster(cluster_node_urls(nodes)),
-            None => redis::Client::open(url)
-                .map(|client| Self::from_target(Target::Server(client)))
-                .map_err(invalid_config),
-        }
+        Target::from_url(url).map(Self::from_target)
     }
 
     /// A store for the Redis Cluster that `nodes` (`redis://HOST:PORT` URLs, one or more)
@@ -126,9 +104,8 @@ impl RedisStore {
     /// # Ok::<(), satchel::Error>(())
     /// ```
     pub fn new_cluster(nodes: impl IntoIterator<Item = impl AsRef<str>>) -> Result<Self> {
-        let nodes: Vec<String> = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
-        let client = ClusterClient::new(nodes).map_err(invalid_config)?;
-        Ok(Self::from_target(Target::Cluster(Box::new(client))))
+        let nodes = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        Target::cluster(nodes).map(Self::from_target)
     }
 
     /// [`RedisStore::new`], then a PING, so a wrong address shows at start-up.
@@ -340,54 +317,6 @@ impl RedisStore {
     }
 }
 
-impl Target {
-    async fn connect(&self, timeout: Duration) -> RedisResult<Connection> {
-        match self {
-            Self::Server(client) => {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(timeout))
-                    .set_response_timeout(Some(timeout))
-                    // One attempt per request: a request waits for no backoff while Redis
-                    // is away, and the next request tries again.
-                    .set_number_of_retries(0);
-                let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
-                Ok(Connection::Server(manager))
-            }
-            Self::Cluster(client) => {
-                let config = ClusterConfig::new()
-                    .set_connection_timeout(timeout)
-                    .set_response_timeout(timeout);
-                let connection = client.get_async_connection_with_config(config).await?;
-                Ok(Connection::Cluster(connection))
-            }
-        }
-    }
-}
-
-impl Connection {
-    /// Sends `cmd` to the cluster node that `node` names, else where it belongs.
-    async fn send<T: FromRedisValue>(&mut self, cmd: &Cmd, node: &Node) -> RedisResult<T> {
-        match (self, node) {
-            (Self::Server(conn), _) => cmd.query_async(conn).await,
-            (Self::Cluster(conn), None) => cmd.query_async(conn).await,
-            (Self::Cluster(conn), Some((host, port))) => {
-                let (host, port) = (host.clone(), *port);
-                let routing =
-                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port });
-                let value = conn.route_command(cmd.clone(), routing).await?;
-                Ok(redis::from_redis_value(value)?)
-            }
-        }
-    }
-
-    async fn invoke(&mut self, invocation: &ScriptInvocation<'_>) -> RedisResult<bool> {
-        match self {
-            Self::Server(conn) => invocation.invoke_async(conn).await,
-            Self::Cluster(conn) => invocation.invoke_async(conn).await,
-        }
-    }
-}
-
 impl SessionStore for RedisStore {
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
         let mut invocation = CREATE.key(self.redis_key(key));
@@ -460,148 +389,12 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-static CREATE: LazyLock<Script> = LazyLock::new(|| script(LUA_CREATE));
-static UPDATE: LazyLock<Script> = LazyLock::new(|| script(LUA_UPDATE));
-static DELETE_EXPIRED: LazyLock<Script> = LazyLock::new(|| script(LUA_DELETE_EXPIRED));
-
-fn script(body: &str) -> Script {
-    Script::new(&format!("{LUA_HELPERS}{body}"))
-}
-
-/// Every script takes `KEYS[1]` and `ARGV[1]` = now; writers add `ARGV[2]` = expiry and
-/// `ARGV[3]` = when Redis may drop the key (both empty for none). An unreadable
-/// `m:expires` counts as expired, so a damaged record is never live.
-const LUA_HELPERS: &str = r"
-local key, now = KEYS[1], tonumber(ARGV[1])
-local function is_expired()
-  local at = redis.call('HGET', key, 'm:expires')
-  return at ~= false and (tonumber(at) or now) <= now
-end
-local function is_live()
-  return redis.call('EXISTS', key) == 1 and not is_expired()
-end
-local function set_expiry()
-  if ARGV[2] == '' then
-    redis.call('HDEL', key, 'm:expires')
-    redis.call('PERSIST', key)
-  else
-    redis.call('HSET', key, 'm:expires', ARGV[2])
-    redis.call('EXPIREAT', key, ARGV[3])
-  end
-end
-local function set_fields(first)
-  for i = first, #ARGV, 2 do
-    redis.call('HSET', key, ARGV[i], ARGV[i + 1])
-  end
-end
-";
-
-/// `ARGV[4]` = created; then field, value pairs.
-const LUA_CREATE: &str = r"
-if is_live() then return 0 end
-redis.call('DEL', key)
-redis.call('HSET', key, 'm:created', ARGV[4])
-set_fields(5)
-set_expiry()
-return 1
-";
-
-/// `ARGV[4]` = cleared (1 or 0), `ARGV[5]` = n removed; n field names; then pairs.
-const LUA_UPDATE: &str = r"
-if not is_live() then return 0 end
-if ARGV[4] == '1' then
-  for _, field in ipairs(redis.call('HKEYS', key)) do
-    if string.sub(field, 1, 2) == 'd:' then redis.call('HDEL', key, field) end
-  end
-end
-local removed = tonumber(ARGV[5])
-for i = 6, 5 + removed do redis.call('HDEL', key, ARGV[i]) end
-set_fields(6 + removed)
-set_expiry()
-return 1
-";
-
-const LUA_DELETE_EXPIRED: &str = r"
-if redis.call('EXISTS', key) == 0 or not is_expired() then return 0 end
-return redis.call('DEL', key)
-";
-
-fn expiry_args(invocation: &mut ScriptInvocation<'_>, expires_at: Option<OffsetDateTime>) {
-    match expires_at.map(OffsetDateTime::unix_timestamp) {
-        Some(at) => invocation.arg(at).arg(at.saturating_add(TTL_GRACE_SECONDS)),
-        None => invocation.arg("").arg(""),
-    };
-}
-
-fn data_args(invocation: &mut ScriptInvocation<'_>, data: &Map<String, Json>) -> Result<()> {
-    for (name, value) in data {
-        let text = serde_json::to_string(value).map_err(Error::Encode)?;
-        invocation.arg(format!("d:{name}")).arg(text);
-    }
-    Ok(())
-}
-
-/// The record in a session's hash; `Err` says why it is unreadable.
-fn decode(mut fields: HashMap<String, Vec<u8>>) -> std::result::Result<Record, String> {
-    let created_at = timestamp(&fields.remove("m:created").ok_or("no m:created field")?)?;
-    let expires_at = fields
-        .remove("m:expires")
-        .map(|at| timestamp(&at))
-        .transpose()?;
-    let mut data = Map::new();
-    for (field, value) in fields {
-        if let Some(name) = field.strip_prefix("d:") {
-            let value = serde_json::from_slice(&value).map_err(|e| e.to_string())?;
-            data.insert(name.to_owned(), value);
-        }
-    }
-    Ok(Record {
-        data,
-        created_at,
-        expires_at,
-    })
-}
-
-fn timestamp(text: &[u8]) -> std::result::Result<OffsetDateTime, String> {
-    std::str::from_utf8(text)
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
-        .ok_or_else(|| "a time that is not unix seconds".to_owned())
-}
-
-/// The master of one range in a `CLUSTER SLOTS` reply: `[first, last, [host, port, ..], ..]`.
-fn slot_owner(range: &[Value]) -> Option<(String, u16)> {
-    let master: Vec<Value> = redis::from_redis_value_ref(range.get(2)?).ok()?;
-    let host = redis::from_redis_value_ref(master.first()?).ok()?;
-    let port = redis::from_redis_value_ref(master.get(1)?).ok()?;
-    Some((host, port))
-}
-
-/// `user:pass@h1:p1,h2:p2` as one `redis://` URL per node.
-fn cluster_node_urls(nodes: &str) -> Vec<String> {
-    let (credentials, hosts) = match nodes.rsplit_once('@') {
-        Some((credentials, hosts)) => (format!("{credentials}@"), hosts),
-        None => (String::new(), nodes),
-    };
-    hosts
-        .split(',')
-        .filter(|host| !host.is_empty())
-        .map(|host| format!("redis://{credentials}{host}"))
-        .collect()
-}
-
 /// `text` as a SCAN pattern that matches only itself.
 fn glob_escape(text: &str) -> String {
     let escape = |c| "*?[]\\".contains(c).then_some('\\');
     text.chars()
         .flat_map(|c| escape(c).into_iter().chain([c]))
         .collect()
-}
-
-fn invalid_config(err: redis::RedisError) -> Error {
-    // The error, not the URL: the URL may hold a password.
-    Error::InvalidConfig(format!("not a usable Redis URL: {err}"))
 }
 
 fn backend(err: redis::RedisError) -> Error {
@@ -611,53 +404,6 @@ fn backend(err: redis::RedisError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> HashMap<String, Vec<u8>> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
-            .collect()
-    }
-
-    #[test]
-    fn a_hash_decodes_into_its_record() {
-        let record = decode(fields(&[
-            ("m:created", "10"),
-            ("m:expires", "20"),
-            ("d:user", r#""alice""#),
-            ("d:n", "[1,2]"),
-            ("other", "ignored"),
-        ]))
-        .unwrap();
-        assert_eq!(record.created_at.unix_timestamp(), 10);
-        assert_eq!(
-            record.expires_at.map(OffsetDateTime::unix_timestamp),
-            Some(20)
-        );
-        assert_eq!(record.data["user"], "alice");
-        assert_eq!(record.data["n"], serde_json::json!([1, 2]));
-        assert_eq!(record.data.len(), 2);
-    }
-
-    #[test]
-    fn damaged_hashes_are_reported_not_decoded() {
-        assert!(decode(fields(&[("d:a", "1")])).is_err());
-        assert!(decode(fields(&[("m:created", "soon")])).is_err());
-        assert!(decode(fields(&[("m:created", "1"), ("d:a", "{")])).is_err());
-        assert!(decode(fields(&[("m:created", "1"), ("m:expires", "")])).is_err());
-    }
-
-    #[test]
-    fn cluster_urls_name_every_node() {
-        assert_eq!(
-            cluster_node_urls("127.0.0.1:7000,127.0.0.1:7001"),
-            ["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"]
-        );
-        assert_eq!(
-            cluster_node_urls("u:p@a@h:1,h:2"),
-            ["redis://u:p@a@h:1", "redis://u:p@a@h:2"]
-        );
-    }
 
     #[test]
     fn cluster_urls_open_a_cluster_store() {
@@ -676,29 +422,6 @@ mod tests {
         assert_eq!(store.storage_key_of(&store.redis_key(&key)), Some(key));
         assert_eq!(store.storage_key_of("p:not-a-key"), None);
         assert_eq!(store.storage_key_of(&format!("q:{}", "a".repeat(64))), None);
-    }
-
-    #[test]
-    fn the_owner_of_a_slot_range_is_its_master() {
-        let node = |host: &str, port: i64| {
-            Value::Array(vec![
-                Value::BulkString(host.as_bytes().to_vec()),
-                Value::Int(port),
-                Value::BulkString(b"id".to_vec()),
-            ])
-        };
-        let range = [
-            Value::Int(0),
-            Value::Int(5460),
-            node("10.0.0.1", 7000),
-            node("10.0.0.9", 7009),
-        ];
-        assert_eq!(slot_owner(&range), Some(("10.0.0.1".to_owned(), 7000)));
-        assert_eq!(slot_owner(&range[..2]), None);
-        assert_eq!(
-            slot_owner(&[Value::Int(0), Value::Int(1), Value::Nil]),
-            None
-        );
     }
 
     #[test]

@@ -1,0 +1,12 @@
+-- ARGV[4] = cleared (1 or 0), ARGV[5] = n removed; n field names; then pairs.
+if not is_live() then return 0 end
+if ARGV[4] == '1' then
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(field, 1, 2) == 'd:' then redis.call('HDEL', key, field) end
+  end
+end
+local removed = tonumber(ARGV[5])
+for i = 6, 5 + removed do redis.call('HDEL', key, ARGV[i]) end
+set_fields(6 + removed)
+set_expiry()
+return 1
