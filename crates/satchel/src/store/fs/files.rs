@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 
 use super::atomic;
-use super::format::{FileFormat, Stored};
+use super::format::{self, Codec, FileFormat, Stored};
 use super::lock::SessionLock;
 use super::template::FilenameTemplate;
 use crate::changes::Changes;
@@ -31,7 +31,11 @@ pub(super) struct SessionFiles {
 
 impl SessionFiles {
     pub(super) fn ids(&self) -> IdPolicy {
-        self.format.ids().with_renew_missing(self.renew_missing)
+        self.codec().ids().with_renew_missing(self.renew_missing)
+    }
+
+    fn codec(&self) -> &dyn Codec {
+        self.format.codec()
     }
 
     pub(super) fn path_of(&self, key: &StorageKey) -> PathBuf {
@@ -40,7 +44,7 @@ impl SessionFiles {
 
     /// The record in `key`'s file, expired or not; a corrupt one is reported and counts as none.
     fn read(&self, key: &StorageKey) -> Result<Option<Record>> {
-        Ok(match self.format.read(&self.path_of(key))? {
+        Ok(match format::read(self.codec(), &self.path_of(key))? {
             Stored::Found(record) => Some(record),
             Stored::Missing => None,
             Stored::Corrupt(why) => {
@@ -65,13 +69,13 @@ impl SessionFiles {
     }
 
     fn write(&self, key: &StorageKey, record: &Record) -> Result<()> {
-        let (bytes, modified) = self.format.encode(record, self.clock.now())?;
+        let (bytes, modified) = self.codec().encode(record, self.clock.now())?;
         let name = self.template.file_name(key);
         let target = atomic::Target {
             dir: &self.dir,
             name: &name,
             mode: self.mode,
-            temp_suffix: self.format.temp_suffix(),
+            temp_suffix: self.codec().temp_suffix(),
             modified,
         };
         atomic::write_atomic(&target, &bytes)?;
@@ -81,7 +85,7 @@ impl SessionFiles {
     pub(super) fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
         let _lock = SessionLock::acquire(&self.dir, key)?;
         let now = self.clock.now();
-        let taken = match self.format.read(&self.path_of(key))? {
+        let taken = match format::read(self.codec(), &self.path_of(key))? {
             Stored::Found(existing) => !existing.is_expired(now),
             Stored::Missing => false,
             // Someone's file that we cannot read (another program's pickle, say): keep it.
@@ -127,7 +131,7 @@ impl SessionFiles {
             expires_at,
             ..Changes::default()
         };
-        let Some(modified) = self.format.modified_for(expires_at, self.clock.now()) else {
+        let Some(modified) = self.codec().modified_for(expires_at, self.clock.now()) else {
             return self.update(key, &changes);
         };
         let _lock = SessionLock::acquire(&self.dir, key)?;
@@ -171,7 +175,7 @@ impl SessionFiles {
         for entry in std::fs::read_dir(&self.dir)? {
             let name = entry?.file_name();
             let Some(name) = name.to_str() else { continue };
-            if name.ends_with(self.format.temp_suffix()) {
+            if name.ends_with(self.codec().temp_suffix()) {
                 continue;
             }
             let key = self
@@ -185,7 +189,7 @@ impl SessionFiles {
     }
 
     pub(super) fn prune(&self, progress: &Progress) -> Result<u64> {
-        atomic::remove_stale_temp_files(&self.dir, self.format.temp_suffix());
+        atomic::remove_stale_temp_files(&self.dir, self.codec().temp_suffix());
         let keys = self.list()?;
         let total = keys.len() as u64;
         let mut deleted = 0;

@@ -18,11 +18,9 @@ mod directory;
 mod files;
 mod format;
 mod lock;
-#[cfg(feature = "werkzeug")]
-mod pickle;
 mod template;
 #[cfg(feature = "werkzeug")]
-mod unpickle;
+mod werkzeug;
 
 use files::SessionFiles;
 use format::FileFormat;
@@ -85,7 +83,7 @@ impl FilesystemStore {
         Ok(Self {
             inner: Arc::new(SessionFiles {
                 dir,
-                template: FilenameTemplate::parse(format.default_template())?,
+                template: FilenameTemplate::parse(format.codec().default_template())?,
                 renew_missing: true,
                 mode: 0o600,
                 clock: Clock::system(),
@@ -135,10 +133,10 @@ impl FilesystemStore {
     #[cfg(feature = "werkzeug")]
     #[cfg_attr(docsrs, doc(cfg(feature = "werkzeug")))]
     pub fn werkzeug(dir: impl AsRef<Path>) -> Result<Self> {
-        let format = FileFormat::Werkzeug {
+        let format = FileFormat::Werkzeug(werkzeug::WerkzeugFormat {
             lifetime: crate::expiry::Expiry::DEFAULT_IDLE_TIMEOUT,
-        };
-        let template = FilenameTemplate::parse(format.default_template())?;
+        });
+        let template = FilenameTemplate::parse(format.codec().default_template())?;
         Ok(Self::new(dir)?.with(|files| {
             files.format = format;
             files.template = template;
@@ -160,8 +158,8 @@ impl FilesystemStore {
     #[must_use]
     pub fn with_file_lifetime(self, lifetime: time::Duration) -> Self {
         self.with(|files| {
-            if let FileFormat::Werkzeug { .. } = files.format {
-                files.format = FileFormat::Werkzeug { lifetime };
+            if let FileFormat::Werkzeug(format) = &mut files.format {
+                format.lifetime = lifetime;
             }
         })
     }

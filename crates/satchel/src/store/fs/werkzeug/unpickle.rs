@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use num_bigint::BigInt;
 
+use super::opcode::*;
+
 /// A Python value, by index into the machine's objects (memo entries share objects).
 #[derive(Debug, Clone)]
 pub(super) enum Object {
@@ -66,7 +68,7 @@ pub(super) fn unpickle(bytes: &[u8]) -> Outcome<Unpickled> {
     };
     loop {
         let op = machine.byte()?;
-        if op == b'.' {
+        if op == STOP {
             let root = machine.pop_object()?;
             return Ok(Unpickled {
                 objects: machine.objects,
@@ -88,12 +90,12 @@ struct Machine<'a> {
 impl Machine<'_> {
     fn step(&mut self, op: u8) -> Outcome<()> {
         match op {
-            b'(' => self.stack.push(Slot::Mark),
-            b'0' => drop(self.stack.pop().ok_or("POP on an empty stack")?),
-            b'1' => drop(self.pop_mark()?),
-            b'2' => self.dup()?,
-            0x80 => drop(self.take(1)?), // PROTO
-            0x95 => drop(self.take(8)?), // FRAME
+            MARK => self.stack.push(Slot::Mark),
+            POP => drop(self.stack.pop().ok_or("POP on an empty stack")?),
+            POP_MARK => drop(self.pop_mark()?),
+            DUP => self.dup()?,
+            PROTO => drop(self.take(1)?),
+            FRAME => drop(self.take(8)?),
             _ => return self.step_value(op),
         }
         Ok(())
@@ -101,42 +103,39 @@ impl Machine<'_> {
 
     fn step_value(&mut self, op: u8) -> Outcome<()> {
         let object = match op {
-            b'N' => Object::None,
-            0x88 => Object::Bool(true),
-            0x89 => Object::Bool(false),
-            b'I' => text_int(&self.line()?)?,
-            b'L' => Object::Int(parse_int(self.line()?.trim_end_matches('L'))?),
-            b'J' => Object::Int(i32::from_le_bytes(self.array()?).into()),
-            b'K' => Object::Int(self.byte()?.into()),
-            b'M' => Object::Int(u16::from_le_bytes(self.array()?).into()),
-            0x8a => self.long(1)?,
-            0x8b => self.long(4)?,
-            b'F' => Object::Float(self.line()?.parse().map_err(|_| "bad FLOAT")?),
-            b'G' => Object::Float(f64::from_be_bytes(self.array()?)),
-            b'S' => Object::Str(quoted_string(&self.line()?)?),
-            b'T' | b'U' => self.text(if op == b'T' { 4 } else { 1 })?,
-            b'X' | 0x8c | 0x8d => self.text(match op {
-                b'X' => 4,
-                0x8c => 1,
-                _ => 8,
-            })?,
-            b'V' => Object::Str(raw_unicode_escape(self.line_bytes()?)?),
-            b'B' | b'C' | 0x8e | 0x96 => self.bytes(match op {
-                b'B' => 4,
-                b'C' => 1,
-                _ => 8,
-            })?,
-            b'}' => Object::Dict(Vec::new()),
-            b']' => Object::List(Vec::new()),
-            b')' => Object::Tuple(Vec::new()),
-            0x8f => Object::Set(Vec::new()),
-            b'd' => Object::Dict(pairs(&self.pop_mark()?)?),
-            b'l' => Object::List(self.pop_mark()?),
-            b't' => Object::Tuple(self.pop_mark()?),
-            0x91 => Object::Set(self.pop_mark()?),
-            0x85..=0x87 => self.small_tuple(usize::from(op - 0x84))?,
-            b'c' => Object::Builtin(builtin(&self.line()?, &self.line()?)?),
-            b'R' => self.reduce()?,
+            NONE => Object::None,
+            NEWTRUE => Object::Bool(true),
+            NEWFALSE => Object::Bool(false),
+            INT => text_int(&self.line()?)?,
+            LONG => Object::Int(parse_int(self.line()?.trim_end_matches('L'))?),
+            BININT => Object::Int(i32::from_le_bytes(self.array()?).into()),
+            BININT1 => Object::Int(self.byte()?.into()),
+            BININT2 => Object::Int(u16::from_le_bytes(self.array()?).into()),
+            LONG1 => self.long(1)?,
+            LONG4 => self.long(4)?,
+            FLOAT => Object::Float(self.line()?.parse().map_err(|_| "bad FLOAT")?),
+            BINFLOAT => Object::Float(f64::from_be_bytes(self.array()?)),
+            STRING => Object::Str(quoted_string(&self.line()?)?),
+            BINSTRING => self.text(4)?,
+            SHORT_BINSTRING => self.text(1)?,
+            BINUNICODE => self.text(4)?,
+            SHORT_BINUNICODE => self.text(1)?,
+            BINUNICODE8 => self.text(8)?,
+            UNICODE => Object::Str(raw_unicode_escape(self.line_bytes()?)?),
+            BINBYTES => self.bytes(4)?,
+            SHORT_BINBYTES => self.bytes(1)?,
+            BINBYTES8 | BYTEARRAY8 => self.bytes(8)?,
+            EMPTY_DICT => Object::Dict(Vec::new()),
+            EMPTY_LIST => Object::List(Vec::new()),
+            EMPTY_TUPLE => Object::Tuple(Vec::new()),
+            EMPTY_SET => Object::Set(Vec::new()),
+            DICT => Object::Dict(pairs(&self.pop_mark()?)?),
+            LIST => Object::List(self.pop_mark()?),
+            TUPLE => Object::Tuple(self.pop_mark()?),
+            FROZENSET => Object::Set(self.pop_mark()?),
+            TUPLE1..=TUPLE3 => self.small_tuple(usize::from(op - TUPLE1) + 1)?,
+            GLOBAL => Object::Builtin(builtin(&self.line()?, &self.line()?)?),
+            REDUCE => self.reduce()?,
             _ => return self.step_in_place(op),
         };
         self.push(object);
@@ -146,31 +145,31 @@ impl Machine<'_> {
     /// Opcodes that change what is on the stack or in the memo without a new object.
     fn step_in_place(&mut self, op: u8) -> Outcome<()> {
         match op {
-            b'a' => {
+            APPEND => {
                 let item = self.pop_object()?;
                 self.extend(vec![item])
             }
-            b'e' | 0x90 => {
+            APPENDS | ADDITEMS => {
                 let items = self.pop_mark()?;
                 self.extend(items)
             }
-            b's' => {
+            SETITEM => {
                 let (value, key) = (self.pop_object()?, self.pop_object()?);
                 self.set_items(vec![(key, value)])
             }
-            b'u' => {
+            SETITEMS => {
                 let items = pairs(&self.pop_mark()?)?;
                 self.set_items(items)
             }
-            b'g' | b'h' | b'j' => {
+            GET | BINGET | LONG_BINGET => {
                 let key = self.memo_key(op)?;
                 self.get(key)
             }
-            b'p' | b'q' | b'r' => {
+            PUT | BINPUT | LONG_BINPUT => {
                 let key = self.memo_key(op)?;
                 self.put(key)
             }
-            0x94 => self.put(self.memo.len() as u64),
+            MEMOIZE => self.put(self.memo.len() as u64),
             _ => Err(format!(
                 "the pickle builds objects or uses opcode {op:#04x}; only plain data is read"
             )),
@@ -282,8 +281,8 @@ impl Machine<'_> {
     /// The memo index a GET or PUT opcode carries (text, one byte, or four bytes).
     fn memo_key(&mut self, op: u8) -> Outcome<u64> {
         match op {
-            b'g' | b'p' => parse_u64(&self.line()?),
-            b'h' | b'q' => Ok(self.byte()?.into()),
+            GET | PUT => parse_u64(&self.line()?),
+            BINGET | BINPUT => Ok(self.byte()?.into()),
             _ => Ok(u32::from_le_bytes(self.array()?).into()),
         }
     }
