@@ -269,7 +269,7 @@ mod tests {
         let expiry = Expiry::new().with_idle_timeout(Duration::seconds(2));
         let mut record = Record::new();
         record.expires_at = expiry.deadline(record.created_at, record.created_at);
-        let session = crate::Session::from_record(SessionId::generate().unwrap(), record);
+        let session = Session::from_record(SessionId::generate().unwrap(), record);
         let now = session.created_at() + Duration::seconds(1);
         assert_eq!(
             expiry.touch_due(&session, now),

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::changes::Changes;
+use crate::clock::Clock;
 
 /// A stored session: its data and the times the store needs to know.
 ///
@@ -47,7 +48,7 @@ impl Record {
     pub fn new() -> Self {
         Self {
             data: Map::new(),
-            created_at: crate::Clock::system().now(),
+            created_at: Clock::system().now(),
             expires_at: None,
         }
     }

@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn default_cookie_is_hardened() {
-        let session = Session::new(crate::SessionId::generate().unwrap());
+        let session = Session::new(crate::id::SessionId::generate().unwrap());
         let now = OffsetDateTime::now_utc();
         let text = CookieConfig::new()
             .session_cookie("v".into(), &session, now)
@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn persistent_cookie_follows_the_session_deadline() {
-        let mut session = Session::new(crate::SessionId::generate().unwrap());
+        let mut session = Session::new(crate::id::SessionId::generate().unwrap());
         let now = OffsetDateTime::UNIX_EPOCH;
         session.set_expires_at(Some(now + Duration::minutes(20)));
         let config = CookieConfig::new().with_persistent(true);

@@ -4,6 +4,7 @@
 
 mod opcode;
 mod pickle;
+mod text;
 mod unpickle;
 
 use std::time::SystemTime;
