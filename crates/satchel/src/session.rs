@@ -1,5 +1,6 @@
 //! The session: a map of JSON values that knows what changed.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
@@ -10,7 +11,8 @@ use time::OffsetDateTime;
 use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::id::SessionId;
+use crate::id::{SessionId, StorageKey};
+use crate::id_policy::IdPolicy;
 use crate::record::Record;
 
 /// A session: string keys mapped to JSON-compatible values, plus what werkzeug's `Session`
@@ -43,6 +45,9 @@ pub struct Session {
     is_modified: bool,
     cleared: bool,
     touched: BTreeSet<String>,
+    /// The current id's storage key, as the store that loaded the session computed it:
+    /// a save then needs no second SHA-256.
+    key: Option<(IdPolicy, StorageKey)>,
 }
 
 /// Where a session stands with its store: each save is a `match` on it.
@@ -108,6 +113,7 @@ impl Session {
             is_modified: false,
             cleared: false,
             touched: BTreeSet::new(),
+            key: None,
         }
     }
 
@@ -502,6 +508,7 @@ impl Session {
     /// ```
     pub fn rotate_id(&mut self) -> Result<()> {
         let old = std::mem::replace(&mut self.id, SessionId::generate()?);
+        self.key = None;
         self.state = match std::mem::replace(&mut self.state, State::Gone) {
             State::Stored => State::Rotating { previous: old },
             // No client has seen the fresh id: an adopted id (renew_missing=False) that is
@@ -647,6 +654,21 @@ impl Session {
     /// Gives the session another id before it is first stored (an id collision on create).
     pub(crate) fn replace_new_id(&mut self, id: SessionId) {
         self.id = id;
+        self.key = None;
+    }
+
+    /// Remembers the key the store computed for the current id.
+    pub(crate) fn with_storage_key(mut self, ids: IdPolicy, key: StorageKey) -> Self {
+        self.key = Some((ids, key));
+        self
+    }
+
+    /// The current id's storage key under `ids`: remembered from the load, or computed.
+    pub(crate) fn storage_key(&self, ids: &IdPolicy) -> Cow<'_, StorageKey> {
+        match &self.key {
+            Some((policy, key)) if policy == ids => Cow::Borrowed(key),
+            _ => Cow::Owned(ids.storage_key(&self.id)),
+        }
     }
 
     /// After a successful save: the store now holds exactly this session.

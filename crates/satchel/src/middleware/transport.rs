@@ -76,7 +76,7 @@ impl<Store: SessionStore> Transport<Store> {
         session.set_deadline(Some(at));
         match self {
             Self::ById(store) => {
-                let key = store.ids().storage_key(session.id());
+                let key = session.storage_key(&store.ids());
                 Ok(if store.touch(&key, Some(at)).await? {
                     SaveOutcome::Touched
                 } else {

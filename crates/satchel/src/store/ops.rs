@@ -100,8 +100,11 @@ pub trait SessionStoreExt: SessionStore {
                 return self.new_session();
             };
             let now = self.clock().now();
-            match self.load(&ids.storage_key(&id)).await? {
-                Some(record) if !record.is_expired(now) => Ok(Session::from_record(id, record)),
+            let key = ids.storage_key(&id);
+            match self.load(&key).await? {
+                Some(record) if !record.is_expired(now) => {
+                    Ok(Session::from_record(id, record).with_storage_key(ids, key))
+                }
                 _ if !ids.renews_missing() => Ok(Session::adopted(id, now)),
                 _ => {
                     tracing::debug!("unknown or expired session id; starting a fresh session");

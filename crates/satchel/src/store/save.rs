@@ -67,8 +67,11 @@ pub(super) async fn save<S: SessionStore + ?Sized>(
         Pending::Create => return create(store, session).await,
         Pending::CreateAdopted => return create_adopted(store, session).await,
         Pending::Update => {
-            let key = ids.storage_key(session.id());
-            if store.update(&key, &session.changes()).await? {
+            let updated = {
+                let key = session.storage_key(&ids);
+                store.update(&key, &session.changes()).await?
+            };
+            if updated {
                 session.mark_saved();
                 return Ok(SaveOutcome::Updated);
             }

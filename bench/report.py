@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Turns the load harness' results into BENCHMARKS.md and an SVG chart (stdlib only).
+
+Usage: report.py RESULTS.jsonl BENCHMARKS.md CHART.svg SERVERS.lock PEERS.lock RUNS SECONDS CONNECTIONS
+"""
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+STORES = ["memory", "files", "sqlite", "redis", "postgres", "cookie"]
+SCENARIOS = ["reuse", "fresh"]
+PEERS = {  # the peers that serve each store
+    "memory": ["tower-sessions"],
+    "sqlite": ["tower-sessions"],
+    "redis": ["tower-sessions", "actix-session"],
+    "postgres": ["tower-sessions"],
+    "cookie": ["actix-session"],
+    "files": [],
+}
+COLOURS = {"satchel": "#2b6cb0", "tower-sessions": "#dd6b20", "actix-session": "#38a169",
+           "plain axum": "#718096"}
+
+
+def load(path):
+    rows = {}
+    for line in open(path):
+        line = line.strip()
+        if not line:
+            continue
+        r = json.loads(line)
+        w = r["wrk"]
+        rate = w["requests"] / (w["duration_us"] / 1e6)
+        key = (r["server"], r["store"], r["scenario"])
+        rows.setdefault(key, []).append({
+            "rate": rate, "p50": w["p50_us"], "p99": w["p99_us"],
+            "bad": w["socket_errors"] + w["non2xx"],
+        })
+    return rows
+
+
+def summary(runs):
+    rates = [r["rate"] for r in runs]
+    return {
+        "median": statistics.median(rates), "min": min(rates), "max": max(rates),
+        "p50": statistics.median(r["p50"] for r in runs),
+        "p99": statistics.median(r["p99"] for r in runs),
+        "bad": sum(r["bad"] for r in runs), "n": len(runs),
+    }
+
+
+def ms(us):
+    return f"{us / 1000:.2f}"
+
+
+def krate(rate):
+    return f"{rate / 1000:.1f}k" if rate >= 1000 else f"{rate:.0f}"
+
+
+def versions(*locks):
+    wanted = ["axum", "tower-sessions", "tower-sessions-core", "tower-sessions-memory-store",
+              "tower-sessions-sqlx-store", "tower-sessions-redis-store", "sqlx", "fred",
+              "actix-web", "actix-session", "redis", "rusqlite", "tokio-postgres", "tokio"]
+    found = {}
+    for lock in locks:
+        text = open(lock).read()
+        for name, version in re.findall(r'name = "([^"]+)"\nversion = "([^"]+)"', text):
+            if name in wanted:
+                found.setdefault(name, set()).add(version)
+    return ", ".join(f"{n} {'/'.join(sorted(found[n]))}" for n in wanted if n in found)
+
+
+def command(*args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({model}), Linux {platform.release()}; "
+            f"{command('redis-server', '--version').split(' sha=')[0]}; "
+            f"{command('psql', '--version')}")
+
+
+def ratio_cell(value, target=None):
+    if value is None:
+        return "—"
+    text = f"{value:.2f}×"
+    if target is not None:
+        text += " ✅" if value >= target else " ❌"
+    return text
+
+
+def table(rows):
+    out = ["| store | scenario | server | req/s (median) | min–max | p50 ms | p99 ms | "
+           "satchel ÷ best peer | ÷ plain axum |", "|---|---|---|---|---|---|---|---|---|"]
+    axum = {s: rows.get(("plain axum", "none", s)) for s in SCENARIOS}
+    for store in STORES:
+        for scenario in SCENARIOS:
+            servers = ["satchel"] + PEERS[store]
+            best = max((rows[(p, store, scenario)]["median"] for p in PEERS[store]
+                        if (p, store, scenario) in rows), default=None)
+            for server in servers:
+                s = rows.get((server, store, scenario))
+                if s is None:
+                    continue
+                vs_peer = vs_axum = ""
+                if server == "satchel":
+                    vs_peer = ratio_cell(s["median"] / best) if best else "no peer"
+                    a = axum[scenario]
+                    vs_axum = ratio_cell(s["median"] / a["median"]) if a else "—"
+                bad = f" ({s['bad']} errors)" if s["bad"] else ""
+                out.append(f"| {store} | {scenario} | {server} | {krate(s['median'])}{bad} | "
+                           f"{krate(s['min'])}–{krate(s['max'])} | {ms(s['p50'])} | "
+                           f"{ms(s['p99'])} | {vs_peer} | {vs_axum} |")
+    for scenario in SCENARIOS:
+        a = axum[scenario]
+        if a:
+            out.append(f"| — | {scenario} | plain axum | {krate(a['median'])} | "
+                       f"{krate(a['min'])}–{krate(a['max'])} | {ms(a['p50'])} | {ms(a['p99'])} | | |")
+    return "\n".join(out)
+
+
+def get(rows, server, store, scenario, field="median"):
+    s = rows.get((server, store, scenario))
+    return s[field] if s else None
+
+
+def div(a, b):
+    return a / b if a is not None and b else None
+
+
+def targets(rows):
+    out = ["| target | reuse | fresh |", "|---|---|---|"]
+    def line(label, f, target):
+        cells = [ratio_cell(f(sc), target) for sc in SCENARIOS]
+        out.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    sat = lambda store, sc: get(rows, "satchel", store, sc)
+    line("memory ≥ 0.90× plain axum (reuse) / 0.80× (fresh)",
+         lambda sc: div(sat("memory", sc), get(rows, "plain axum", "none", sc)), None)
+    line("memory ahead of tower-sessions (≥ 1.0×)",
+         lambda sc: div(sat("memory", sc), get(rows, "tower-sessions", "memory", sc)), 1.0)
+    out.append("| memory p99 ≤ 2× tower-sessions' p99 (ratio shown: theirs×2 ÷ ours) | " + " | ".join(
+        ratio_cell(div(2 * (get(rows, "tower-sessions", "memory", sc, "p99") or 0),
+                       get(rows, "satchel", "memory", sc, "p99")), 1.0) for sc in SCENARIOS) + " |")
+    line("cookie ≥ 1.2× actix-session", lambda sc: div(sat("cookie", sc), get(rows, "actix-session", "cookie", sc)), 1.2)
+    line("Redis ≥ 1.2× actix-session", lambda sc: div(sat("redis", sc), get(rows, "actix-session", "redis", sc)), 1.2)
+    line("Redis ≥ 2× tower-sessions", lambda sc: div(sat("redis", sc), get(rows, "tower-sessions", "redis", sc)), 2.0)
+    line("SQLite ≥ 2× tower-sessions (satchel durable: synchronous=FULL)", lambda sc: div(sat("sqlite", sc), get(rows, "tower-sessions", "sqlite", sc)), 2.0)
+    line("PostgreSQL ≥ 1.5× tower-sessions", lambda sc: div(sat("postgres", sc), get(rows, "tower-sessions", "postgres", sc)), 1.5)
+    # The memory-vs-axum line has two different bars; mark it by hand.
+    mem = [div(sat("memory", sc), get(rows, "plain axum", "none", sc)) for sc in SCENARIOS]
+    out[2] = (f"| memory ≥ 0.90× plain axum (reuse) / 0.80× (fresh) | {ratio_cell(mem[0], 0.90)} | "
+              f"{ratio_cell(mem[1], 0.80)} |")
+    return "\n".join(out)
+
+
+def chart(rows, path):
+    """Horizontal bars: requests per second for every store, scenario and server."""
+    bars = []
+    for scenario in SCENARIOS:
+        a = rows.get(("plain axum", "none", scenario))
+        if a:
+            bars.append((f"{scenario} · plain axum", "plain axum", a["median"]))
+        for store in STORES:
+            for server in ["satchel"] + PEERS[store]:
+                s = rows.get((server, store, scenario))
+                if s:
+                    bars.append((f"{scenario} · {store} · {server}", server, s["median"]))
+    if not bars:
+        return
+    width, left, bar_h, gap = 900, 260, 16, 6
+    top = max(b[2] for b in bars)
+    height = 40 + len(bars) * (bar_h + gap)
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<text x="10" y="20" font-size="14" font-weight="bold">Requests per second, '
+           f'GET /incr (median of runs; longer is better)</text>']
+    for i, (label, server, rate) in enumerate(bars):
+        y = 34 + i * (bar_h + gap)
+        w = (width - left - 80) * rate / top
+        svg.append(f'<text x="{left - 8}" y="{y + 12}" text-anchor="end">{label}</text>')
+        svg.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                   f'fill="{COLOURS.get(server, "#999")}"/>')
+        svg.append(f'<text x="{left + w + 6:.1f}" y="{y + 12}">{krate(rate)}</text>')
+    svg.append("</svg>")
+    open(path, "w").write("\n".join(svg) + "\n")
+
+
+def main():
+    results, out, svg, lock_a, lock_b, runs, seconds, connections = sys.argv[1:9]
+    rows = {k: summary(v) for k, v in load(results).items()}
+    chart(rows, svg)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = f"""# Benchmarks
+
+Regenerated by `bench/run` on {when}; every figure below comes from that one run, so the
+ratios compare servers measured side by side on one machine. Absolute numbers move from
+machine to machine and run to run; the ratios are what count.
+
+**How**: each server answers `GET /incr` (read the integer `n` from the session, store
+`n + 1`, return it), pinned to core 0; wrk runs on core 1 with {connections} connections,
+{runs} runs of {seconds} s per scenario, against fresh state (a new directory or database
+file, an emptied Redis database, dropped tables). **reuse**: each request carries one of
+{connections} session cookies captured from the first responses, in turn (never updated);
+**fresh**: no cookie, so every request creates a session. satchel runs SQLite with
+`synchronous=FULL` (every acknowledged save durable), tower-sessions with the
+`synchronous=NORMAL` its users are told to use (which can lose acknowledged writes on power
+loss). satchel's file store fsyncs every save and has no Rust peer.
+
+**Machine**: {machine()}.
+**Crates**: {versions(lock_a, lock_b)}.
+
+![requests per second]({os.path.relpath(svg, os.path.dirname(out))})
+
+## The targets (issue: faster than every peer)
+
+{targets(rows)}
+
+## Every figure
+
+{table(rows)}
+
+Reproduce with `bench/run` (about 15 minutes; `BENCH_ONLY=satchel bench/run` for satchel's
+rows only). `bench/README.md` explains the harness and how to profile a server.
+"""
+    open(out, "w").write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+//! `SqliteStore`: sessions in one SQLite database file (rusqlite, SQLite bundled).
+
+mod rows;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use time::OffsetDateTime;
+
+use self::writer::{Write, Writer};
+use super::{Progress, SessionStore};
+use crate::changes::Changes;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::id::StorageKey;
+use crate::record::Record;
+
+/// Idle reader connections kept for reuse.
+const IDLE_READERS: usize = 8;
+
+/// Sessions in a SQLite database: the embedded choice for one machine that wants a
+/// database rather than a directory of files.
+///
+/// - One table, `satchel_sessions`, keyed by the SHA-256 of the id, with an indexed expiry
+///   column; created on open.
+/// - WAL journal, `synchronous=FULL` (a committed save survives power loss) and a busy
+///   timeout, so several processes can share the file.
+/// - Group commit: one writer thread commits the writes of concurrent requests together,
+///   in one `BEGIN IMMEDIATE` transaction and one fsync; each request's save returns only
+///   once the transaction that holds it is committed, so every acknowledged save is
+///   durable, and a save costs a fraction of an fsync under load.
+/// - `update` reads, applies and writes inside that transaction: concurrent saves of one
+///   session, from any process, merge their changes.
+/// - Reads run on tokio's blocking pool over a few reader connections, which WAL lets read
+///   while the writer commits.
+///
+/// # Example
+/// ```
+/// use satchel::{SessionStore, SessionStoreExt, SqliteStore};
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// # let dir = tempfile::tempdir()?;
+/// let store = SqliteStore::open(dir.path().join("sessions.db"))?;
+/// let mut session = store.new_session()?;
+/// session.insert("user", "alice")?;
+/// store.save(&mut session).await?;
+/// assert_eq!(store.list().await?, [store.ids().storage_key(session.id())]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+    clock: Clock,
+}
+
+#[derive(Debug)]
+struct Inner {
+    writer: Writer,
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file at `path` and its table.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when SQLite cannot open or set up the file;
+    /// [`Error::InvalidConfig`] for an in-memory database (use
+    /// [`MemoryStore`](crate::MemoryStore) for that).
+    ///
+    /// # Example
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = satchel::SqliteStore::open(dir.path().join("s.db"))?;
+    /// assert!(satchel::SqliteStore::open(":memory:").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.contains(":memory:")) {
+            return Err(Error::InvalidConfig(
+                "SqliteStore needs a database file (its reader connections share it); \
+                 MemoryStore keeps sessions in memory"
+                    .into(),
+            ));
+        }
+        let connection = connect(&path)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|()| connection.execute_batch(rows::SCHEMA))
+            .map_err(backend)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Writer::start(connection)?,
+                path,
+                readers: Mutex::new(Vec::new()),
+            }),
+            clock: Clock::system(),
+        })
+    }
+
+    /// Judges expiry by `clock` (tests use a manual one).
+    ///
+    /// # Example
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let clock = satchel::Clock::manual(time::OffsetDateTime::UNIX_EPOCH);
+    /// let store = satchel::SqliteStore::open(dir.path().join("s.db"))?.with_clock(clock);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+
+    /// Runs `write` in the writer's next transaction.
+    async fn write(&self, write: Write) -> Result<u64> {
+        self.inner.writer.write(self.now(), write).await
+    }
+
+    /// Runs `read` over a reader connection on tokio's blocking pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || inner.read(read))
+            .await
+            .map_err(|err| Error::Backend(Box::new(err)))?
+    }
+}
+
+impl Inner {
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let idle = self.idle().pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => connect(&self.path)?,
+        };
+        let result = read(&connection).map_err(backend);
+        let mut idle = self.idle();
+        if idle.len() < IDLE_READERS {
+            idle.push(connection);
+        }
+        result
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // The list of idle connections is whole after every critical section.
+        self.readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let connection = Connection::open(path).map_err(backend)?;
+    connection
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(backend)?;
+    Ok(connection)
+}
+
+fn backend(err: rusqlite::Error) -> Error {
+    Error::Backend(Box::new(err))
+}
+
+impl SessionStore for SqliteStore {
+    async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
+        let (key, record) = (key.to_string(), record.clone());
+        let write: Write =
+            Box::new(move |db, now| rows::create(db, &key, &record, now).map(u64::from));
+        Ok(self.write(write).await? == 1)
+    }
+
+    async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        let key = key.to_string();
+        self.read(move |db| rows::load(db, &key)).await
+    }
+
+    async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
+        let (key, changes) = (key.to_string(), changes.clone());
+        let write: Write =
+            Box::new(move |db, now| rows::update(db, &key, &changes, now).map(u64::from));
+        Ok(self.write(write).await? == 1)
+    }
+
+    /// One statement that writes only the expiry of a live session.
+    async fn touch(&self, key: &StorageKey, expires_at: Option<OffsetDateTime>) -> Result<bool> {
+        let key = key.to_string();
+        let write: Write =
+            Box::new(move |db, now| rows::touch(db, &key, expires_at, now).map(u64::from));
+        Ok(self.write(write).await? == 1)
+    }
+
+    async fn delete(&self, key: &StorageKey) -> Result<bool> {
+        let key = key.to_string();
+        let write: Write = Box::new(move |db, _| rows::delete(db, &key).map(u64::from));
+        Ok(self.write(write).await? == 1)
+    }
+
+    async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
+        let key = key.to_string();
+        let write: Write =
+            Box::new(move |db, now| rows::delete_expired(db, &key, now).map(u64::from));
+        Ok(self.write(write).await? == 1)
+    }
+
+    async fn list(&self) -> Result<Vec<StorageKey>> {
+        let keys = self.read(rows::keys).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|key| StorageKey::parse(key))
+            .collect())
+    }
+
+    /// Deletes in batches through the expiry index, without reading any session; each
+    /// batch is one write, so saves go on between them.
+    async fn prune(&self, progress: &Progress) -> Result<u64> {
+        let now = self.now();
+        let total = self.read(move |db| rows::count_expired(db, now)).await?;
+        let mut deleted = 0;
+        loop {
+            let batch = self.write(Box::new(rows::prune_batch)).await?;
+            deleted += batch;
+            progress.report(deleted.min(total), total);
+            if batch < rows::PRUNE_BATCH as u64 {
+                return Ok(deleted);
+            }
+        }
+    }
+
+    fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+}

@@ -1,0 +1,144 @@
+//! The SQL of the store, one function per operation, over cached prepared statements.
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::changes::Changes;
+use crate::record::Record;
+
+pub(super) const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS satchel_sessions (
+        key TEXT PRIMARY KEY NOT NULL,
+        data TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS satchel_sessions_expires_at
+        ON satchel_sessions (expires_at) WHERE expires_at IS NOT NULL;";
+
+/// Rows deleted per statement when pruning, so the write lock is held only briefly.
+pub(super) const PRUNE_BATCH: i64 = 1000;
+
+fn seconds(at: Option<OffsetDateTime>) -> Option<i64> {
+    at.map(OffsetDateTime::unix_timestamp)
+}
+
+fn encode(data: &Map<String, Value>) -> rusqlite::Result<String> {
+    serde_json::to_string(data)
+        .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))
+}
+
+pub(super) fn create(
+    db: &Connection,
+    key: &str,
+    record: &Record,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let mut insert = db.prepare_cached(
+        "INSERT INTO satchel_sessions (key, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (key) DO UPDATE SET
+             data = excluded.data, created_at = excluded.created_at, expires_at = excluded.expires_at
+         WHERE satchel_sessions.expires_at IS NOT NULL AND satchel_sessions.expires_at <= ?5",
+    )?;
+    let data = encode(&record.data)?;
+    let created = record.created_at.unix_timestamp();
+    Ok(insert.execute(params![key, data, created, seconds(record.expires_at), now])? == 1)
+}
+
+pub(super) fn load(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
+    let mut select = db.prepare_cached(
+        "SELECT data, created_at, expires_at FROM satchel_sessions WHERE key = ?1",
+    )?;
+    let row = select
+        .query_row([key], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        })
+        .optional()?;
+    Ok(row.and_then(|(data, created, expires)| decode(key, &data, created, expires)))
+}
+
+/// A row as a record; a corrupt one is reported and read as no session.
+fn decode(key: &str, data: &str, created: i64, expires: Option<i64>) -> Option<Record> {
+    let record = serde_json::from_str(data)
+        .ok()
+        .and_then(|data| Record::from_unix_seconds(data, created, expires));
+    if record.is_none() {
+        tracing::warn!(key, "corrupt session row read as no session");
+    }
+    record
+}
+
+/// Reads, applies and writes; the caller runs it inside a write transaction.
+pub(super) fn update(
+    db: &Connection,
+    key: &str,
+    changes: &Changes,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let live = load(db, key)?
+        .filter(|record| record.expires_at.is_none_or(|at| at.unix_timestamp() > now));
+    let Some(mut record) = live else {
+        return Ok(false);
+    };
+    record.apply(changes);
+    let mut write =
+        db.prepare_cached("UPDATE satchel_sessions SET data = ?2, expires_at = ?3 WHERE key = ?1")?;
+    write.execute(params![
+        key,
+        encode(&record.data)?,
+        seconds(record.expires_at)
+    ])?;
+    Ok(true)
+}
+
+/// Writes only the expiry of a live session.
+pub(super) fn touch(
+    db: &Connection,
+    key: &str,
+    expires_at: Option<OffsetDateTime>,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let mut write = db.prepare_cached(
+        "UPDATE satchel_sessions SET expires_at = ?2
+         WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?3)",
+    )?;
+    Ok(write.execute(params![key, seconds(expires_at), now])? == 1)
+}
+
+pub(super) fn delete(db: &Connection, key: &str) -> rusqlite::Result<bool> {
+    let mut delete = db.prepare_cached("DELETE FROM satchel_sessions WHERE key = ?1")?;
+    Ok(delete.execute([key])? == 1)
+}
+
+pub(super) fn delete_expired(db: &Connection, key: &str, now: i64) -> rusqlite::Result<bool> {
+    let mut delete =
+        db.prepare_cached("DELETE FROM satchel_sessions WHERE key = ?1 AND expires_at <= ?2")?;
+    Ok(delete.execute(params![key, now])? == 1)
+}
+
+pub(super) fn keys(db: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut query = db.prepare_cached("SELECT key FROM satchel_sessions ORDER BY key")?;
+    let rows = query.query_map([], |row| row.get(0))?;
+    rows.collect()
+}
+
+pub(super) fn count_expired(db: &Connection, now: i64) -> rusqlite::Result<u64> {
+    let mut count =
+        db.prepare_cached("SELECT count(*) FROM satchel_sessions WHERE expires_at <= ?1")?;
+    let total: i64 = count.query_row([now], |row| row.get(0))?;
+    Ok(total.max(0) as u64)
+}
+
+/// Deletes up to one batch of expired rows through the expiry index.
+pub(super) fn prune_batch(db: &Connection, now: i64) -> rusqlite::Result<u64> {
+    let mut delete = db.prepare_cached(
+        "DELETE FROM satchel_sessions WHERE key IN
+             (SELECT key FROM satchel_sessions WHERE expires_at <= ?1 LIMIT ?2)",
+    )?;
+    Ok(delete.execute(params![now, PRUNE_BATCH])? as u64)
+}
