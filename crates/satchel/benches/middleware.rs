@@ -53,7 +53,12 @@ fn through<S: SessionStore>(c: &mut Criterion, name: &str, layer: SessionLayer<S
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let app = Router::new().route("/incr", get(incr)).layer(layer);
+    // `with_state` turns the handler into a route once, as `axum::serve` does; without it
+    // every `oneshot` would build the route (and the layer's service) again.
+    let app = Router::new()
+        .route("/incr", get(incr))
+        .layer(layer)
+        .with_state(());
     let cookie = first_cookie(&runtime, &app);
     c.bench_function(&format!("{name}, reuse"), |b| {
         b.iter(|| {
@@ -75,7 +80,7 @@ fn middleware(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let app = Router::new().route("/incr", get(plain));
+    let app = Router::new().route("/incr", get(plain)).with_state(());
     c.bench_function("plain axum (baseline)", |b| {
         b.iter(|| {
             runtime
