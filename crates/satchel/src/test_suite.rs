@@ -47,6 +47,7 @@ pub async fn run<S: SessionStore>(make: impl Fn(Clock) -> S) {
     rotation_carries_data_and_kills_the_old_id(&make(now_clock())).await;
     delete_reports_whether_it_deleted(&make(now_clock())).await;
     list_gives_every_stored_key(&make(now_clock())).await;
+    thousands_of_keys_round_trip(&make(now_clock())).await;
     let clock = now_clock();
     expired_sessions_are_never_returned(&make(clock.clone()), &clock).await;
     let clock = now_clock();
@@ -250,6 +251,35 @@ async fn list_gives_every_stored_key<S: SessionStore>(store: &S) {
         let raw = ids.contains(&key.as_str().to_owned());
         assert_eq!(raw, store.ids().stores_raw_ids(), "raw ids listed: {raw}");
     }
+}
+
+/// More keys than a backend can send in one command (Redis scripts chunk them).
+async fn thousands_of_keys_round_trip<S: SessionStore>(store: &S) {
+    let mut session = store.new_session().unwrap();
+    for n in 0..3000 {
+        session.insert(format!("k{n}"), n).unwrap();
+    }
+    store.save(&mut session).await.unwrap();
+    let mut loaded = reload(store, &session).await;
+    assert_eq!(loaded.len(), 3000);
+    for n in 0..2500 {
+        loaded.insert(format!("k{n}"), -n).unwrap();
+    }
+    for n in 2500..3000 {
+        loaded.remove_value(&format!("k{n}"));
+    }
+    store.save(&mut loaded).await.unwrap();
+    let changed = reload(store, &session).await;
+    assert_eq!(changed.len(), 2500);
+    assert_eq!(changed.get::<i64>("k2499").unwrap(), Some(-2499));
+    let mut cleared = changed;
+    cleared.clear();
+    cleared.insert("only", true).unwrap();
+    store.save(&mut cleared).await.unwrap();
+    assert_eq!(
+        reload(store, &session).await.data(),
+        json!({"only": true}).as_object().unwrap()
+    );
 }
 
 async fn expired_sessions_are_never_returned<S: SessionStore>(store: &S, clock: &Clock) {
