@@ -186,7 +186,10 @@ impl PostgresStore {
         let sql = sql.replace("{table}", &self.table);
         self.timed(async {
             let client = self.client().await?;
-            client.execute(sql.as_str(), params).await.map_err(backend)
+            // Prepared once per connection: a statement sent as text would be parsed by
+            // the server in a round trip of its own on every call.
+            let statement = client.prepare_cached(&sql).await.map_err(backend)?;
+            client.execute(&statement, params).await.map_err(backend)
         })
         .await
     }
@@ -200,7 +203,8 @@ impl PostgresStore {
         let sql = sql.replace("{table}", &self.table);
         self.timed(async {
             let client = self.client().await?;
-            client.query(sql.as_str(), params).await.map_err(backend)
+            let statement = client.prepare_cached(&sql).await.map_err(backend)?;
+            client.query(&statement, params).await.map_err(backend)
         })
         .await
     }
