@@ -23,7 +23,8 @@ PEERS = {  # the peers that serve each store
     "files": [],
 }
 COLOURS = {"satchel": "#2b6cb0", "tower-sessions": "#dd6b20", "actix-session": "#38a169",
-           "plain axum": "#718096"}
+           "plain axum": "#718096", "plain actix-web": "#a0aec0"}
+CEILINGS = ["plain axum", "plain actix-web"]  # the frameworks alone: no sessions
 
 
 def load(path):
@@ -126,11 +127,13 @@ def table(rows):
                 out.append(f"| {store} | {scenario} | {server} | {krate(s['median'])}{bad} | "
                            f"{krate(s['min'])}–{krate(s['max'])} | {ms(s['p50'])} | "
                            f"{ms(s['p99'])} | {vs_peer} | {vs_axum} |")
-    for scenario in SCENARIOS:
-        a = axum[scenario]
-        if a:
-            out.append(f"| — | {scenario} | plain axum | {krate(a['median'])} | "
-                       f"{krate(a['min'])}–{krate(a['max'])} | {ms(a['p50'])} | {ms(a['p99'])} | | |")
+    for ceiling in CEILINGS:
+        for scenario in SCENARIOS:
+            a = rows.get((ceiling, "none", scenario))
+            if a:
+                out.append(f"| — | {scenario} | {ceiling} | {krate(a['median'])} | "
+                           f"{krate(a['min'])}–{krate(a['max'])} | {ms(a['p50'])} | "
+                           f"{ms(a['p99'])} | | |")
     return "\n".join(out)
 
 
@@ -172,9 +175,10 @@ def chart(rows, path):
     """Horizontal bars: requests per second for every store, scenario and server."""
     bars = []
     for scenario in SCENARIOS:
-        a = rows.get(("plain axum", "none", scenario))
-        if a:
-            bars.append((f"{scenario} · plain axum", "plain axum", a["median"]))
+        for ceiling in CEILINGS:
+            a = rows.get((ceiling, "none", scenario))
+            if a:
+                bars.append((f"{scenario} · {ceiling}", ceiling, a["median"]))
         for store in STORES:
             for server in ["satchel"] + PEERS[store]:
                 s = rows.get((server, store, scenario))
@@ -198,6 +202,12 @@ def chart(rows, path):
         svg.append(f'<text x="{left + w + 6:.1f}" y="{y + 12}">{krate(rate)}</text>')
     svg.append("</svg>")
     open(path, "w").write("\n".join(svg) + "\n")
+
+
+def analysis(svg):
+    """The profiling notes kept beside the script (bench/analysis.md), if any."""
+    path = os.path.join(os.path.dirname(svg), "analysis.md")
+    return open(path).read() + "\n" if os.path.exists(path) else ""
 
 
 def main():
@@ -234,6 +244,7 @@ loss). satchel's file store fsyncs every save and has no Rust peer.
 
 {table(rows)}
 
+{analysis(svg)}
 Reproduce with `bench/run` (about 15 minutes; `BENCH_ONLY=satchel bench/run` for satchel's
 rows only). `bench/README.md` explains the harness and how to profile a server.
 """
