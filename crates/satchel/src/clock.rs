@@ -1,7 +1,9 @@
 //! Where satchel reads the time: the system clock, or one that tests move by hand.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use time::{Duration, OffsetDateTime};
 
@@ -64,7 +66,7 @@ impl Clock {
             Some(time) => *time
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
-            None => whole_seconds(OffsetDateTime::now_utc()),
+            None => system_now(),
         }
     }
 
@@ -110,6 +112,29 @@ impl fmt::Debug for Clock {
             None => f.write_str("Clock::system()"),
         }
     }
+}
+
+/// The system time to the second. The calendar arithmetic that turns seconds into a date
+/// is done once per second and thread, not on each of the several reads a request makes.
+fn system_now() -> OffsetDateTime {
+    thread_local! {
+        static LAST: Cell<Option<(u64, OffsetDateTime)>> = const { Cell::new(None) };
+    }
+    let Ok(since_epoch) = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) else {
+        return whole_seconds(OffsetDateTime::now_utc()); // a clock set before 1970
+    };
+    let seconds = since_epoch.as_secs();
+    LAST.with(|last| match last.get() {
+        Some((cached, at)) if cached == seconds => at,
+        _ => {
+            let at = i64::try_from(seconds)
+                .ok()
+                .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
+                .unwrap_or_else(|| whole_seconds(OffsetDateTime::now_utc()));
+            last.set(Some((seconds, at)));
+            at
+        }
+    })
 }
 
 fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {

@@ -1,10 +1,12 @@
 //! `CookieConfig`: the session cookie's name, scope and attributes.
 
-use ::cookie::{Cookie, SameSite};
+use ::cookie::SameSite;
 use http::HeaderMap;
+#[cfg(test)]
 use http::header::COOKIE;
 use time::{Duration, OffsetDateTime};
 
+use super::header;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
@@ -240,63 +242,56 @@ impl CookieConfig {
 
     /// The first cookie with our name in the request; duplicates are logged and ignored.
     pub(crate) fn find(&self, headers: &HeaderMap) -> Option<String> {
-        let mut found = headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(Cookie::split_parse)
-            .filter_map(std::result::Result::ok)
-            .filter(|cookie| cookie.name() == self.name)
-            .map(|cookie| cookie.value().to_owned());
-        let first = found.next();
-        if found.next().is_some() {
+        let (first, more) = header::find(headers, &self.name);
+        if more {
             tracing::debug!("several session cookies in one request; using the first");
         }
-        first
+        first.map(str::to_owned)
     }
 
-    /// The `Set-Cookie` carrying `value` for `session`, at `now`.
+    /// The `Set-Cookie` line carrying `value` for `session`, at `now`.
     pub(crate) fn session_cookie(
         &self,
-        value: String,
+        value: &str,
         session: &Session,
         now: OffsetDateTime,
-    ) -> Cookie<'static> {
-        let mut cookie = self.base(value);
+    ) -> String {
         let deadline = session.expires_at().filter(|_| self.persistent);
         let max_age = deadline
             .map(|at| (at - now).max(Duration::ZERO))
             .or(self.max_age);
-        if let Some(max_age) = max_age {
-            cookie.set_max_age(max_age);
-            if let Some(expires) = now.checked_add(max_age) {
-                cookie.set_expires(expires);
-            }
-        }
-        if let Some(expires) = self.expires {
-            cookie.set_expires(expires);
-        }
-        cookie
+        let expires = self
+            .expires
+            .or_else(|| max_age.and_then(|max_age| now.checked_add(max_age)));
+        header::set_cookie(&self.name, value, &self.attributes(max_age, expires))
     }
 
     /// A `Set-Cookie` that makes the browser drop the cookie, with every attribute it was set
     /// with (else browsers ignore it for `__Host-` names or other paths).
-    pub(crate) fn removal_cookie(&self) -> Cookie<'static> {
-        let mut cookie = self.base(String::new());
-        cookie.make_removal();
-        cookie
+    pub(crate) fn removal_cookie(&self, now: OffsetDateTime) -> String {
+        // As the `cookie` crate's `make_removal`: Max-Age=0, and an Expires a year ago.
+        let expires = now.checked_sub(Duration::days(365));
+        header::set_cookie(
+            &self.name,
+            "",
+            &self.attributes(Some(Duration::ZERO), expires),
+        )
     }
 
-    fn base(&self, value: String) -> Cookie<'static> {
-        let mut cookie = Cookie::new(self.name.clone(), value);
-        cookie.set_path(self.path.clone());
-        if let Some(domain) = &self.domain {
-            cookie.set_domain(domain.clone());
+    fn attributes(
+        &self,
+        max_age: Option<Duration>,
+        expires: Option<OffsetDateTime>,
+    ) -> header::Attributes<'_> {
+        header::Attributes {
+            http_only: self.http_only,
+            same_site: self.same_site,
+            secure: self.secure,
+            path: &self.path,
+            domain: self.domain.as_deref(),
+            max_age,
+            expires,
         }
-        cookie.set_secure(self.secure);
-        cookie.set_http_only(self.http_only);
-        cookie.set_same_site(self.same_site);
-        cookie
     }
 }
 
@@ -316,9 +311,7 @@ mod tests {
     fn default_cookie_is_hardened() {
         let session = Session::new(crate::id::SessionId::generate().unwrap());
         let now = OffsetDateTime::now_utc();
-        let text = CookieConfig::new()
-            .session_cookie("v".into(), &session, now)
-            .to_string();
+        let text = CookieConfig::new().session_cookie("v", &session, now);
         let pair = "session_id=v".to_owned();
         for part in [
             pair.as_str(),
@@ -341,11 +334,9 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH;
         session.set_expires_at(Some(now + Duration::minutes(20)));
         let config = CookieConfig::new().with_persistent(true);
-        let text = config.session_cookie("v".into(), &session, now).to_string();
+        let text = config.session_cookie("v", &session, now);
         assert!(text.contains("Max-Age=1200"), "{text}");
-        let browser = CookieConfig::new()
-            .session_cookie("v".into(), &session, now)
-            .to_string();
+        let browser = CookieConfig::new().session_cookie("v", &session, now);
         assert!(!browser.contains("Max-Age"), "{browser}");
     }
 
@@ -354,7 +345,7 @@ mod tests {
         let config = CookieConfig::new()
             .with_domain("example.com")
             .with_path("/app");
-        let text = config.removal_cookie().to_string();
+        let text = config.removal_cookie(OffsetDateTime::now_utc());
         for part in [
             "session_id=",
             "Max-Age=0",

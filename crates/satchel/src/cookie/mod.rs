@@ -6,6 +6,7 @@
 #[cfg(feature = "cookie-store")]
 mod client;
 mod config;
+mod header;
 
 #[cfg(feature = "cookie-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie-store")))]

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use time::OffsetDateTime;
 use tower_service::Service;
 
 use super::transport::{Loader, Transport};
@@ -124,11 +125,13 @@ async fn commit<Store: SessionStore, B: Default>(
         // A failed request's half-done changes are not kept (as tower-sessions does).
         return response;
     }
+    // One reading of the clock for the deadline and the cookie's Max-Age alike.
+    let now = shared.transport.now();
     let written = shared
         .transport
-        .persist(shared.expiry, &mut session)
+        .persist(shared.expiry, &mut session, now)
         .await
-        .and_then(|outcome| cookie_for(shared, outcome, &session));
+        .and_then(|outcome| cookie_for(shared, outcome, &session, now));
     match written {
         Ok(set) => {
             set_cookie(response.headers_mut(), set);
@@ -147,29 +150,26 @@ fn cookie_for<Store: SessionStore>(
     shared: &Shared<Store>,
     outcome: SaveOutcome,
     session: &Session,
-) -> Result<Option<::cookie::Cookie<'static>>> {
+    now: OffsetDateTime,
+) -> Result<Option<String>> {
     let cookie = &shared.cookie;
     let refresh = cookie.refreshes_on_save() || shared.transport.resends_on_every_save();
     let send = match outcome {
         SaveOutcome::Created | SaveOutcome::Rotated => true,
         SaveOutcome::Updated | SaveOutcome::Touched => refresh,
-        SaveOutcome::Deleted | SaveOutcome::Gone => return Ok(Some(cookie.removal_cookie())),
+        SaveOutcome::Deleted | SaveOutcome::Gone => return Ok(Some(cookie.removal_cookie(now))),
         _ => false,
     };
     if !send {
         return Ok(None);
     }
     let value = shared.transport.cookie_value(cookie.name(), session)?;
-    Ok(Some(cookie.session_cookie(
-        value,
-        session,
-        shared.loader.now(),
-    )))
+    Ok(Some(cookie.session_cookie(&value, session, now)))
 }
 
-fn set_cookie(headers: &mut HeaderMap, cookie: Option<::cookie::Cookie<'static>>) {
+fn set_cookie(headers: &mut HeaderMap, cookie: Option<String>) {
     let Some(cookie) = cookie else { return };
-    match HeaderValue::try_from(cookie.to_string()) {
+    match HeaderValue::try_from(cookie) {
         Ok(value) => {
             headers.append(SET_COOKIE, value);
             // A shared cache must never hand one visitor's cookie to another.

@@ -46,7 +46,7 @@ impl<Store: SessionStore> Transport<Store> {
         }
     }
 
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         match self {
             Self::ById(store) => store.clock().now(),
             #[cfg(feature = "cookie-store")]
@@ -60,8 +60,8 @@ impl<Store: SessionStore> Transport<Store> {
         &self,
         expiry: Expiry,
         session: &mut Session,
+        now: OffsetDateTime,
     ) -> Result<SaveOutcome> {
-        let now = self.now();
         if session.needs_save() {
             session.set_deadline(expiry.deadline(session.created_at(), now));
             return self.save(session).await;
