@@ -1,10 +1,13 @@
 //! `MemoryStore`: sessions in a map inside the process.
 
+mod compact;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash as _, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use self::compact::Compact;
 use super::{Progress, SessionStore};
 use crate::changes::Changes;
 use crate::clock::Clock;
@@ -42,7 +45,7 @@ pub struct MemoryStore {
 /// One lock and one map per shard: a map that doubles stalls only the requests of its
 /// own shard, for 1/SHARDS of the time one big map would (a million-session map takes
 /// tens of milliseconds to grow), and threads rarely wait for each other's lock.
-type Shard = HashMap<StorageKey, Record, BuildHasherDefault<KeyHasher>>;
+type Shard = HashMap<StorageKey, Compact, BuildHasherDefault<KeyHasher>>;
 
 const SHARDS: usize = 64;
 
@@ -131,14 +134,10 @@ impl MemoryStore {
 
     /// The shard that holds `key`.
     fn records(&self, key: &StorageKey) -> MutexGuard<'_, Shard> {
-        let mut hasher = KeyHasher::default();
-        key.hash(&mut hasher);
-        // The high bits: the map inside the shard uses the low ones.
-        let index = (hasher.finish() >> 58) as usize % SHARDS;
-        lock(&self.shards[index])
+        lock(&self.shards[shard_of(key)])
     }
 
-    fn is_live(&self, record: Option<&Record>) -> bool {
+    fn is_live(&self, record: Option<&Compact>) -> bool {
         record.is_some_and(|record| !record.is_expired(self.clock.now()))
     }
 }
@@ -151,6 +150,14 @@ impl fmt::Debug for MemoryStore {
             .field("clock", &self.clock)
             .finish()
     }
+}
+
+/// Middle bits of the key's hash: the map inside a shard indexes by the low bits and
+/// filters by the top seven, so shards cut from either would leave it colliding.
+fn shard_of(key: &StorageKey) -> usize {
+    let mut hasher = KeyHasher::default();
+    key.hash(&mut hasher);
+    (hasher.finish() >> 40) as usize % SHARDS
 }
 
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -166,12 +173,12 @@ impl SessionStore for MemoryStore {
         if self.is_live(map.get(key)) {
             return Ok(false);
         }
-        map.insert(key.clone(), record.clone());
+        map.insert(key.clone(), Compact::new(record));
         Ok(true)
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        Ok(self.records(key).get(key).cloned())
+        Ok(self.records(key).get(key).map(Compact::to_record))
     }
 
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
@@ -233,25 +240,29 @@ mod tests {
     use crate::id::SessionId;
 
     #[test]
-    fn keys_spread_over_shards_and_buckets() {
+    fn keys_spread_over_shards_and_within_each() {
         let mut shards = [0usize; SHARDS];
-        let mut low_bits = [0usize; 256];
+        let (mut low_bits, mut top_bits) = ([0usize; 256], [0usize; 128]);
         for _ in 0..25_600 {
             let key = SessionId::generate().unwrap().storage_key();
-            let mut hasher = KeyHasher::default();
-            key.hash(&mut hasher);
-            let hash = hasher.finish();
-            shards[(hash >> 58) as usize % SHARDS] += 1;
-            low_bits[(hash & 0xff) as usize] += 1;
+            let shard = shard_of(&key);
+            shards[shard] += 1;
+            if shard == 0 {
+                // What the shard's own map uses: bucket index and control byte.
+                let mut hasher = KeyHasher::default();
+                key.hash(&mut hasher);
+                let hash = hasher.finish();
+                low_bits[(hash & 0xff) as usize] += 1;
+                top_bits[(hash >> 57) as usize] += 1;
+            }
         }
-        // 400 and 100 expected: a poor hash leaves some near zero and others far over.
+        // 400 per shard expected; a poor hash leaves some near zero and others far over.
         assert!(
             shards.iter().all(|&n| (250..600).contains(&n)),
             "{shards:?}"
         );
-        assert!(
-            low_bits.iter().all(|&n| (40..180).contains(&n)),
-            "{low_bits:?}"
-        );
+        let used = |counts: &[usize]| counts.iter().filter(|&&n| n > 0).count();
+        assert!(used(&low_bits) > 200, "{low_bits:?}");
+        assert!(used(&top_bits) > 100, "{top_bits:?}");
     }
 }
