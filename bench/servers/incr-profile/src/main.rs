@@ -1,0 +1,79 @@
+//! The `/incr` route in-process, `N` times, for profilers: `incr-profile MODE N` with
+//! MODE one of `plain`, `memory-reuse`, `memory-fresh`, `cookie-reuse`, `cookie-fresh`.
+//!
+//! No sockets and one thread, so callgrind's instruction counts and dhat's allocation
+//! counts are the same on every run however noisy the machine: run it with two values of
+//! `N` and divide the difference by the difference of `N` to get a figure per request
+//! (bench/README.md shows how).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use satchel::cookie::{CookieSessions, Key};
+use satchel::{MemoryStore, SessionHandle, SessionLayer};
+use tower::ServiceExt as _;
+
+type Failure = Box<dyn std::error::Error>;
+
+static COUNT: AtomicU64 = AtomicU64::new(0);
+
+async fn plain() -> String {
+    (COUNT.fetch_add(1, Ordering::Relaxed) + 1).to_string()
+}
+
+async fn incr(session: SessionHandle) -> Result<String, satchel::Error> {
+    let n = session
+        .update("n", |n: Option<u64>| n.unwrap_or(0) + 1)
+        .await?;
+    Ok(n.to_string())
+}
+
+fn request(cookie: Option<&str>) -> Result<http::Request<Body>, Failure> {
+    let mut request = http::Request::get("/incr");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    Ok(request.body(Body::empty())?)
+}
+
+fn app(store: &str) -> Result<Router, Failure> {
+    let route = Router::new();
+    Ok(match store {
+        "plain" => route.route("/incr", get(plain)).with_state(()),
+        "memory" => route
+            .route("/incr", get(incr))
+            .layer(SessionLayer::new(MemoryStore::new()))
+            .with_state(()),
+        "cookie" => route
+            .route("/incr", get(incr))
+            .layer(SessionLayer::in_cookie(CookieSessions::new(
+                Key::generate()?
+            )))
+            .with_state(()),
+        _ => return Err(format!("unknown mode `{store}`").into()),
+    })
+}
+
+fn main() -> Result<(), Failure> {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "memory-reuse".into());
+    let times: usize = args.next().map_or(Ok(20_000), |n| n.parse())?;
+    let (store, scenario) = mode.split_once('-').unwrap_or((mode.as_str(), "reuse"));
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let app = app(store)?;
+    let first = runtime.block_on(app.clone().oneshot(request(None)?))?;
+    let cookie = first
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::to_owned);
+    let cookie = cookie.as_deref().filter(|_| scenario == "reuse");
+    for _ in 0..times {
+        let response = runtime.block_on(app.clone().oneshot(request(cookie)?))?;
+        std::hint::black_box(response);
+    }
+    Ok(())
+}
