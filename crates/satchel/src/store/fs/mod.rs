@@ -99,7 +99,9 @@ impl FilesystemStore {
     /// - Files are `werkzeug_<id>.sess` (change it with
     ///   [`FilesystemStore::with_filename_template`], e.g. `secure_cookie_%s.session`),
     ///   named by the raw id as werkzeug expects, and ids are werkzeug's 40 lowercase hex
-    ///   characters, drawn from the CSPRNG.
+    ///   characters, drawn from the CSPRNG. Since a listing of the directory is then a
+    ///   list of live cookies, the directory must be private: one that others may read
+    ///   or enter (any group or other permission) is refused.
     /// - Files hold a pickled dict. Reading is data-only: a pickle that names a global
     ///   (other than the builtins that build bytes and sets) or builds an object is refused
     ///   and read as no session; nothing is ever executed. See the mapping of Python
@@ -111,7 +113,8 @@ impl FilesystemStore {
     ///   lifetime without writes.
     ///
     /// # Errors
-    /// As [`FilesystemStore::new`].
+    /// As [`FilesystemStore::new`], and [`Error::InvalidConfig`] when others may read or
+    /// list the directory (the message names the fix, `chmod 700 DIR`).
     ///
     /// # Example
     /// ```
@@ -119,12 +122,13 @@ impl FilesystemStore {
     ///
     /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// # let dir = tempfile::tempdir()?;
-    /// let store = FilesystemStore::werkzeug(dir.path())?;
+    /// let sessions = dir.path().join("sessions"); // created 0700
+    /// let store = FilesystemStore::werkzeug(&sessions)?;
     /// let mut session = store.new_session()?;
     /// assert_eq!(session.id().as_str().len(), 40);
     /// session.insert("user", "alice")?;
     /// store.save(&mut session).await?;
-    /// let file = dir.path().join(format!("werkzeug_{}.sess", session.id().as_str()));
+    /// let file = sessions.join(format!("werkzeug_{}.sess", session.id().as_str()));
     /// assert!(file.exists());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
@@ -137,7 +141,9 @@ impl FilesystemStore {
             lifetime: crate::expiry::Expiry::DEFAULT_IDLE_TIMEOUT,
         });
         let template = FilenameTemplate::parse(format.codec().default_template())?;
-        Ok(Self::new(dir)?.with(|files| {
+        let store = Self::new(dir)?;
+        directory::ensure_unlistable(store.dir())?;
+        Ok(store.with(|files| {
             files.format = format;
             files.template = template;
         }))
@@ -149,7 +155,7 @@ impl FilesystemStore {
     /// # Example
     /// ```
     /// # let dir = tempfile::tempdir()?;
-    /// let store = satchel::FilesystemStore::werkzeug(dir.path())?
+    /// let store = satchel::FilesystemStore::werkzeug(dir.path().join("sessions"))?
     ///     .with_file_lifetime(time::Duration::hours(1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
