@@ -235,6 +235,31 @@ async fn an_adopted_id_rotated_before_its_first_save_gets_a_werkzeug_id() {
     assert_eq!(store.list().await.unwrap().len(), 1);
 }
 
+/// `{"a": [S] * 999000}`, S one memoized 1 MiB string: 3 MB on disk, a terabyte if every
+/// memo reference were copied without being counted.
+fn memo_bomb() -> Vec<u8> {
+    let mut pickle = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01](X\x00\x00\x10\x00".to_vec();
+    pickle.extend(std::iter::repeat_n(b's', 1 << 20));
+    pickle.extend_from_slice(b"q\x02");
+    for _ in 1..999_000 {
+        pickle.extend_from_slice(b"h\x02");
+    }
+    pickle.extend_from_slice(b"es.");
+    pickle
+}
+
+#[tokio::test]
+async fn a_memo_bomb_reads_as_no_session_instead_of_exhausting_memory() {
+    let dir = private_dir();
+    let sid = "0123456789abcdef0123456789abcdef01234567";
+    let mut file = std::fs::File::create(dir.path().join(format!("werkzeug_{sid}.sess"))).unwrap();
+    std::io::Write::write_all(&mut file, &memo_bomb()).unwrap();
+    let store = FilesystemStore::werkzeug(dir.path()).unwrap();
+    assert!(store.get(sid).await.unwrap().is_new());
+    let key = store.ids().parse_storage_key(sid).unwrap();
+    assert_eq!(store.load(&key).await.unwrap(), None);
+}
+
 #[test]
 fn a_directory_others_may_list_is_refused_for_werkzeug_files_only() {
     let dir = private_dir();
