@@ -161,12 +161,17 @@ impl SessionFiles {
         }
     }
 
+    /// Removes `key`'s file and makes that durable; `Ok(false)` when there was none.
     fn remove(&self, key: &StorageKey) -> Result<bool> {
-        match std::fs::remove_file(self.path_of(key)) {
-            Ok(()) => Ok(true),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(err) => Err(err.into()),
+        let removed = match std::fs::remove_file(self.path_of(key)) {
+            Ok(()) => true,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+            Err(err) => return Err(err.into()),
+        };
+        if removed {
+            atomic::sync_dir(&self.dir)?;
         }
+        Ok(removed)
     }
 
     pub(super) fn list(&self) -> Result<Vec<StorageKey>> {

@@ -34,7 +34,8 @@ use template::FilenameTemplate;
 ///   or others may write to it. The default is a per-user folder under the temp dir.
 /// - Files are named by the SHA-256 of the id through the template (`satchel_%s.json` by
 ///   default), are created 0600 unless configured, and are never followed through symlinks.
-/// - Every write is atomic and durable: temp file, fsync, rename, directory fsync.
+/// - Every write is atomic and durable: temp file, fsync, rename, directory fsync; every
+///   delete too: unlink, directory fsync.
 /// - A lock per session (256 `flock` stripes) guards read-apply-write across threads and
 ///   processes, so concurrent saves merge their changes.
 /// - A corrupt or unreadable file is logged and read as "no session"; nothing panics.
