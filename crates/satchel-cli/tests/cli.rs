@@ -211,6 +211,28 @@ fn prune_deletes_exactly_the_expired_sessions() {
 }
 
 #[test]
+fn prune_removes_old_unreadable_files_and_says_how_many() {
+    let fixture = Fixture::new(1);
+    let dir = std::path::Path::new(fixture.url.trim_start_matches("file:"));
+    let plant = |hours: u64| {
+        let key = SessionId::generate().unwrap().storage_key();
+        let path = dir.join(format!("satchel_{key}.json"));
+        let mut file = std::fs::File::create(&path).unwrap();
+        std::io::Write::write_all(&mut file, b"{\"cut off").unwrap();
+        let age = std::time::Duration::from_secs(hours * 3600);
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+        path
+    };
+    let (old, fresh) = (plant(13), plant(1));
+    assert_eq!(
+        ok(&fixture.run(&["prune"])),
+        "pruned 2 expired sessions (1 of them unreadable)\n"
+    );
+    assert!(!old.exists() && fresh.exists());
+}
+
+#[test]
 fn store_url_may_come_from_the_environment() {
     let fixture = Fixture::new(1);
     let output = Command::new(env!("CARGO_BIN_EXE_satchel"))

@@ -18,6 +18,7 @@ mod directory;
 mod files;
 mod format;
 mod lock;
+mod prune;
 mod template;
 #[cfg(feature = "werkzeug")]
 mod werkzeug;
@@ -35,10 +36,12 @@ use template::FilenameTemplate;
 /// - Files are named by the SHA-256 of the id through the template (`satchel_%s.json` by
 ///   default), are created 0600 unless configured, and are never followed through symlinks.
 /// - Every write is atomic and durable: temp file, fsync, rename, directory fsync; every
-///   delete too: unlink, directory fsync.
+///   delete too: unlink, directory fsync (once per batch when pruning).
 /// - A lock per session (256 `flock` stripes) guards read-apply-write across threads and
 ///   processes, so concurrent saves merge their changes.
 /// - A corrupt or unreadable file is logged and read as "no session"; nothing panics.
+///   Prune removes it once it is older than a grace (see
+///   [`FilesystemStore::with_unreadable_grace`]), and says how many it removed.
 ///
 /// The store runs its file I/O on tokio's blocking pool, so it needs a tokio runtime.
 ///
@@ -89,6 +92,7 @@ impl FilesystemStore {
                 mode: 0o600,
                 clock: Clock::system(),
                 format,
+                unreadable_grace: None,
             }),
         })
     }
@@ -169,6 +173,29 @@ impl FilesystemStore {
                 format.lifetime = lifetime;
             }
         })
+    }
+
+    /// How old (by its modification time) a file the store cannot read (corrupt, cut
+    /// off, not a session file) must be before [`prune`](SessionStore::prune) removes
+    /// it. Such a file is a lost session either way; the grace only spares a file that
+    /// may become readable again, one a newer version wrote during an upgrade, say.
+    ///
+    /// Make it the layer's idle timeout: a file unwritten for that long holds an expired
+    /// session even if it could be read. The default, since the store does not know that
+    /// timeout, is the default absolute timeout (12 hours), past which no session under
+    /// the default expiry lives; werkzeug's files default to their file lifetime, the
+    /// rule that already ends their readable files.
+    ///
+    /// # Example
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = satchel::FilesystemStore::new(dir.path())?
+    ///     .with_unreadable_grace(time::Duration::minutes(30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_unreadable_grace(self, grace: time::Duration) -> Self {
+        self.with(|files| files.unreadable_grace = Some(grace))
     }
 
     /// A store in [`FilesystemStore::default_dir`] (werkzeug's `path=None`).
