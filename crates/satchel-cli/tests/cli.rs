@@ -316,6 +316,25 @@ fn unreachable_store_is_an_error() {
 }
 
 #[test]
+fn no_output_repeats_a_secret_of_the_store_url() {
+    for url in [
+        "postgres://postgres:s3cret@127.0.0.1:1/test",
+        "postgres://postgres@127.0.0.1:1/test?password=s3cret",
+        "postgres://postgres@127.0.0.1:1/test?sslpassword=s3cret&port=x",
+        "redis://:s3cret@127.0.0.1:1",
+        "redis://127.0.0.1:1/0?pass=s3cret",
+        "host=127.0.0.1 password=s3cret",
+        "password=s3cret:x",
+    ] {
+        let output = satchel(&["--store", url, "count"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{url}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{url}: {stderr}");
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("s3cret"));
+    }
+}
+
+#[test]
 fn unsafe_store_directory_is_an_error() {
     let fixture = Fixture::new(0);
     let dir = fixture.url.trim_start_matches("file:");
