@@ -1,5 +1,6 @@
 //! Prune removes files it cannot read once they are older than the store's grace, says
-//! how many, and keeps fresh ones (which may yet become readable).
+//! how many, and keeps fresh ones (which may yet become readable). SQL rows keep their
+//! expiry in a column of its own, so an unreadable row goes when that deadline passes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -7,6 +8,9 @@ use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
+
+#[cfg(feature = "postgres")]
+mod common;
 
 use satchel::store::Progress;
 use satchel::{FilesystemStore, SessionId, SessionStore, SessionStoreExt, StorageKey};
@@ -104,4 +108,70 @@ async fn werkzeug_files_that_are_not_data_go_a_lifetime_after_their_last_write()
     plant(&store.path_of(&fresh), evil, Duration::from_secs(60));
     assert_eq!(prune(&store).await, (1, 1));
     assert!(!store.path_of(&old).exists() && store.path_of(&fresh).exists());
+}
+
+/// Session data nested deeper than any reader takes (serde_json's limit is 128).
+fn too_deep() -> String {
+    format!("{{\"k\":{}{}}}", "[".repeat(200), "]".repeat(200))
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_rows_that_cannot_be_read_go_by_their_expiry_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    let store = satchel::SqliteStore::open(&path).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (old, deep, fresh) = (fresh_key(), fresh_key(), fresh_key());
+    let rows = [
+        (&old, "{not json".to_owned(), now - 60),
+        (&deep, too_deep(), now - 60),
+        (&fresh, "{not json".to_owned(), now + 3600),
+    ];
+    for (key, data, expires) in rows {
+        db.execute(
+            "INSERT INTO satchel_sessions (key, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![key.as_str(), data, now - 7200, expires],
+        )
+        .unwrap();
+    }
+    assert_eq!(store.load(&fresh).await.unwrap(), None);
+    assert_eq!(prune(&store).await.0, 2);
+    assert_eq!(store.list().await.unwrap(), [fresh]);
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_rows_that_cannot_be_read_go_by_their_expiry_column() {
+    let Some(tables) = common::PgTables::new() else {
+        return;
+    };
+    let store = tables.fresh(satchel::Clock::system());
+    store.list().await.unwrap(); // creates the table
+    let (client, connection) = tokio_postgres::connect(tables.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (old, deep, fresh) = (fresh_key(), fresh_key(), fresh_key());
+    let rows = [
+        (&old, "\"not an object\"".to_owned(), now - 60),
+        (&deep, too_deep(), now - 60),
+        (&fresh, too_deep(), now + 3600),
+    ];
+    for (key, data, expires) in rows {
+        let sql = format!(
+            "INSERT INTO {} (key, data, created_at, expires_at) VALUES ($1, $2::text::jsonb, $3, $4)",
+            store.table()
+        );
+        client
+            .execute(&sql, &[&key.as_str(), &data, &(now - 7200), &expires])
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.load(&fresh).await.unwrap(), None);
+    assert_eq!(prune(&store).await.0, 2);
+    assert_eq!(store.list().await.unwrap(), [fresh]);
+    tables.drop_all().await;
 }
