@@ -7,8 +7,9 @@ const LONG_ABOUT: &str = "\
 Inspect and prune a satchel session store.
 
 Stores keep each session under a stored key (the SHA-256 of the session id), never under the
-id itself, so `list` shows stored keys; `show` and `delete` take either a session id (the
-cookie value) or a stored key.";
+id itself, so `list` shows stored keys. werkzeug: stores, whose files werkzeug names by the
+raw id, are listed by the same SHA-256 of each id: no command prints a session id. `show` and
+`delete` take either a session id (the cookie value) or a stored key.";
 
 /// Exit codes and examples, under the options of `satchel --help`.
 const AFTER_HELP: &str = "\

@@ -14,7 +14,11 @@ pub(crate) async fn delete(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let target = Target::parse(store, text)?;
-    if !store.delete(target.key()).await? {
+    let key = target
+        .stored_key(store)
+        .await?
+        .ok_or_else(|| target.not_found())?;
+    if !store.delete(&key).await? {
         return Err(target.not_found());
     }
     writeln!(out, "deleted")?;

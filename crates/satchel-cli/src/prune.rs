@@ -11,30 +11,32 @@ use crate::error::Failure;
 /// The bar's look: position, total, and an estimate of the time left.
 const BAR_TEMPLATE: &str = "{msg} [{bar:40}] {pos}/{len} ({eta})";
 
-/// Deletes (or with `dry_run`, only counts) the expired sessions, then prints how many.
+/// Deletes (or with `dry_run`, only counts) the expired sessions, then prints how many,
+/// and how many of them were records the store could not read, removed for their age.
 pub(crate) async fn prune(
     store: &impl SessionStore,
     dry_run: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let expired = if dry_run {
-        count_expired(store).await?
-    } else {
-        let bar = progress_bar(false);
-        let moved = bar.clone();
-        let deleted = store
-            .prune(&Progress::new(move |checked, total| {
-                moved.set_length(total);
-                moved.set_position(checked);
-            }))
-            .await?;
-        bar.finish_and_clear();
-        deleted
-    };
     if dry_run {
+        let expired = count_expired(store).await?;
         writeln!(out, "{expired} expired sessions would be pruned")?;
-    } else {
-        writeln!(out, "pruned {expired} expired sessions")?;
+        return Ok(());
+    }
+    let bar = progress_bar(false);
+    let moved = bar.clone();
+    let progress = Progress::new(move |checked, total| {
+        moved.set_length(total);
+        moved.set_position(checked);
+    });
+    let deleted = store.prune(&progress).await?;
+    bar.finish_and_clear();
+    match progress.unreadable() {
+        0 => writeln!(out, "pruned {deleted} expired sessions")?,
+        unreadable => writeln!(
+            out,
+            "pruned {deleted} expired sessions ({unreadable} of them unreadable)"
+        )?,
     }
     Ok(())
 }

@@ -15,10 +15,11 @@ pub(crate) async fn show(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let target = Target::parse(store, text)?;
-    let record = store
-        .load(target.key())
+    let key = target
+        .stored_key(store)
         .await?
         .ok_or_else(|| target.not_found())?;
+    let record = store.load(&key).await?.ok_or_else(|| target.not_found())?;
     // Stores keep expired records until pruned; they are never shown as live sessions.
     if record.is_expired(store.clock().now()) {
         return Err(expired(&record));

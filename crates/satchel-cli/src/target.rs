@@ -30,10 +30,21 @@ impl Target {
         })
     }
 
-    /// The key the session is stored under.
-    pub(crate) fn key(&self) -> &StorageKey {
+    /// The key the session is stored under, if any. A store keyed by raw session ids
+    /// (werkzeug's files) is listed by their hashes, so such a key is looked up among the
+    /// stored ones.
+    pub(crate) async fn stored_key(
+        &self,
+        store: &impl SessionStore,
+    ) -> satchel::Result<Option<StorageKey>> {
         match self {
-            Self::Id(key) | Self::Key(key) => key,
+            Self::Key(key) if store.ids().stores_raw_ids() => {
+                let stored = store.list().await?;
+                Ok(stored
+                    .into_iter()
+                    .find(|stored| listed_key(store, stored).as_ref() == Some(key)))
+            }
+            Self::Id(key) | Self::Key(key) => Ok(Some(key.clone())),
         }
     }
 
@@ -45,4 +56,15 @@ impl Target {
             Self::Key(key) => Failure::new(format!("no session stored under key {key}")),
         }
     }
+}
+
+/// The key `list` prints for a stored one: itself, or for a store keyed by raw session
+/// ids the SHA-256 of the id, as every other store keys it; never a raw id (`None` for a
+/// key that is not an id, which no such store lists).
+pub(crate) fn listed_key(store: &impl SessionStore, stored: &StorageKey) -> Option<StorageKey> {
+    let ids = store.ids();
+    if !ids.stores_raw_ids() {
+        return Some(stored.clone());
+    }
+    ids.parse(stored.as_str()).map(|id| id.storage_key())
 }

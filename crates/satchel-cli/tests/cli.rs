@@ -211,6 +211,28 @@ fn prune_deletes_exactly_the_expired_sessions() {
 }
 
 #[test]
+fn prune_removes_old_unreadable_files_and_says_how_many() {
+    let fixture = Fixture::new(1);
+    let dir = std::path::Path::new(fixture.url.trim_start_matches("file:"));
+    let plant = |hours: u64| {
+        let key = SessionId::generate().unwrap().storage_key();
+        let path = dir.join(format!("satchel_{key}.json"));
+        let mut file = std::fs::File::create(&path).unwrap();
+        std::io::Write::write_all(&mut file, b"{\"cut off").unwrap();
+        let age = std::time::Duration::from_secs(hours * 3600);
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+        path
+    };
+    let (old, fresh) = (plant(13), plant(1));
+    assert_eq!(
+        ok(&fixture.run(&["prune"])),
+        "pruned 2 expired sessions (1 of them unreadable)\n"
+    );
+    assert!(!old.exists() && fresh.exists());
+}
+
+#[test]
 fn store_url_may_come_from_the_environment() {
     let fixture = Fixture::new(1);
     let output = Command::new(env!("CARGO_BIN_EXE_satchel"))
@@ -291,6 +313,25 @@ fn unreachable_store_is_an_error() {
         &satchel(&["--store", "postgres://postgres@127.0.0.1:1/test", "count"]),
         "error",
     );
+}
+
+#[test]
+fn no_output_repeats_a_secret_of_the_store_url() {
+    for url in [
+        "postgres://postgres:s3cret@127.0.0.1:1/test",
+        "postgres://postgres@127.0.0.1:1/test?password=s3cret",
+        "postgres://postgres@127.0.0.1:1/test?sslpassword=s3cret&port=x",
+        "redis://:s3cret@127.0.0.1:1",
+        "redis://127.0.0.1:1/0?pass=s3cret",
+        "host=127.0.0.1 password=s3cret",
+        "password=s3cret:x",
+    ] {
+        let output = satchel(&["--store", url, "count"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{url}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{url}: {stderr}");
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("s3cret"));
+    }
 }
 
 #[test]

@@ -52,19 +52,9 @@ impl Args {
             .transpose()
     }
 
-    /// The store URL as it may be printed: a password in it is replaced by `***`.
+    /// The store URL as it may be printed: every password in it is replaced by `***`.
     pub(crate) fn shown_store(&self) -> String {
-        let Some((scheme, rest)) = self.store.split_once("://") else {
-            return self.store.clone();
-        };
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        match rest[..authority_end].rsplit_once('@') {
-            Some((user_info, host)) if user_info.contains(':') => {
-                let user = user_info.split(':').next().unwrap_or_default();
-                format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
-            }
-            _ => self.store.clone(),
-        }
+        satchel::store::MaskedUrl::new(&self.store).to_string()
     }
 }
 
@@ -102,6 +92,15 @@ mod tests {
             shown("redis://:pw@127.0.0.1:6379/0"),
             "redis://:***@127.0.0.1:6379/0"
         );
+        assert_eq!(
+            shown("postgres://app@db/x?password=s3cret"),
+            "postgres://app@db/x?password=***"
+        );
+        assert_eq!(
+            shown("redis://127.0.0.1:6379/0?pass=s3cret"),
+            "redis://127.0.0.1:6379/0?pass=***"
+        );
+        assert_eq!(shown("host=db password=s3cret"), "host=db password=***");
         assert_eq!(shown("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(shown("file:./sessions"), "file:./sessions");
     }

@@ -1,7 +1,11 @@
-//! SqliteStore's own promise beyond the contract suite: the group-committed writes of many
-//! concurrent requests all land, and stay.
+//! SqliteStore's own promises beyond the contract suite: the group-committed writes of
+//! many concurrent requests all land, and stay; its files are private, whatever the umask.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::Command;
 
 use satchel::{SessionStore, SessionStoreExt, SqliteStore};
 
@@ -31,4 +35,74 @@ async fn every_write_of_a_burst_is_committed() {
         let session = reopened.get(id.as_str()).await.unwrap();
         assert_eq!(session.get::<u32>("n").unwrap(), Some(n));
     }
+}
+
+const CHILD_DIR: &str = "SATCHEL_SQLITE_UMASK_DIR";
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Opens a new database in `dir`, saves a session and, while the store is open (SQLite
+/// removes `-wal` and `-shm` when the last connection closes), asserts all three are 0600.
+async fn files_of_a_new_database_are_private(dir: &Path) {
+    let path = dir.join("sessions.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let mut session = store.new_session().unwrap();
+    session.insert("user", "alice").unwrap();
+    store.save(&mut session).await.unwrap();
+    assert!(
+        store
+            .load(&store.ids().storage_key(session.id()))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.join(format!("sessions.db{suffix}"));
+        assert_eq!(mode_of(&file), 0o600, "{}", file.display());
+    }
+}
+
+/// The child: run under `umask 000` by the test below.
+#[test]
+#[ignore = "run by files_are_0600_even_under_umask_000 in a child process"]
+fn sqlite_umask_child() {
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
+    // The umask really is 000 here: a plain new file gets all of 0666.
+    let probe = Path::new(&dir).join("probe");
+    std::fs::File::create(&probe).unwrap();
+    assert_eq!(mode_of(&probe), 0o666);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(files_of_a_new_database_are_private(Path::new(&dir)));
+}
+
+#[tokio::test]
+async fn files_are_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    files_of_a_new_database_are_private(dir.path()).await;
+}
+
+#[test]
+fn files_are_0600_even_under_umask_000() {
+    let dir = tempfile::tempdir().unwrap();
+    // The umask is per process: set it in a shell that then becomes this test binary.
+    let output = Command::new("sh")
+        .args([
+            "-c",
+            "umask 000 && exec \"$0\" --ignored --exact sqlite_umask_child",
+        ])
+        .arg(std::env::current_exe().unwrap())
+        .env(CHILD_DIR, dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,10 +17,18 @@ fn fixtures(folder: &str) -> PathBuf {
         .join(folder)
 }
 
+/// A temp dir that only its owner may list, as werkzeug's format requires.
+fn private_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .unwrap()
+}
+
 /// A private copy of a fixture folder (the store wants a directory of its own, and the
 /// expiry clock starts at the copy's mtime).
 fn copy_of(folder: &str) -> (tempfile::TempDir, Map<String, Value>) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     for entry in std::fs::read_dir(fixtures(folder)).unwrap().flatten() {
         std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
@@ -158,7 +167,7 @@ async fn a_round_trip_with_the_real_python_package() {
     let Some((python, peer)) = python_peer() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let written = run_peer(&python, &peer, "write", dir.path());
     let store = FilesystemStore::werkzeug(dir.path()).unwrap();
 
@@ -206,7 +215,7 @@ async fn a_round_trip_with_the_real_python_package() {
 
 #[tokio::test]
 async fn an_adopted_id_rotated_before_its_first_save_gets_a_werkzeug_id() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_dir();
     let store = FilesystemStore::werkzeug(dir.path())
         .unwrap()
         .with_renew_missing(false);
@@ -224,4 +233,48 @@ async fn an_adopted_id_rotated_before_its_first_save_gets_a_werkzeug_id() {
     assert!(store.is_valid_id(&id) && id != chosen, "{id}");
     assert!(dir.path().join(format!("werkzeug_{id}.sess")).exists());
     assert_eq!(store.list().await.unwrap().len(), 1);
+}
+
+/// `{"a": [S] * 999000}`, S one memoized 1 MiB string: 3 MB on disk, a terabyte if every
+/// memo reference were copied without being counted.
+fn memo_bomb() -> Vec<u8> {
+    let mut pickle = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01](X\x00\x00\x10\x00".to_vec();
+    pickle.extend(std::iter::repeat_n(b's', 1 << 20));
+    pickle.extend_from_slice(b"q\x02");
+    for _ in 1..999_000 {
+        pickle.extend_from_slice(b"h\x02");
+    }
+    pickle.extend_from_slice(b"es.");
+    pickle
+}
+
+#[tokio::test]
+async fn a_memo_bomb_reads_as_no_session_instead_of_exhausting_memory() {
+    let dir = private_dir();
+    let sid = "0123456789abcdef0123456789abcdef01234567";
+    let mut file = std::fs::File::create(dir.path().join(format!("werkzeug_{sid}.sess"))).unwrap();
+    std::io::Write::write_all(&mut file, &memo_bomb()).unwrap();
+    let store = FilesystemStore::werkzeug(dir.path()).unwrap();
+    assert!(store.get(sid).await.unwrap().is_new());
+    let key = store.ids().parse_storage_key(sid).unwrap();
+    assert_eq!(store.load(&key).await.unwrap(), None);
+}
+
+#[test]
+fn a_directory_others_may_list_is_refused_for_werkzeug_files_only() {
+    let dir = private_dir();
+    for mode in [0o755, 0o750, 0o740, 0o710, 0o705, 0o701] {
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+        let err = FilesystemStore::werkzeug(dir.path()).unwrap_err();
+        assert!(matches!(err, satchel::Error::InvalidConfig(_)), "{mode:o}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("chmod 700 {}", dir.path().display())),
+            "{message}"
+        );
+        // satchel's own files are named by hashes: listing them gives nothing away.
+        assert!(FilesystemStore::new(dir.path()).is_ok(), "{mode:o}");
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(FilesystemStore::werkzeug(dir.path()).is_ok());
 }

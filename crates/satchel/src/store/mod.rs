@@ -129,6 +129,7 @@ mod any;
 mod erased;
 #[cfg(all(feature = "fs", unix))]
 mod fs;
+mod masked_url;
 mod memory;
 mod ops;
 #[cfg(feature = "postgres")]
@@ -149,6 +150,7 @@ pub use any::AnyStore;
 pub(crate) use erased::ErasedStore;
 #[cfg(all(feature = "fs", unix))]
 pub use fs::FilesystemStore;
+pub use masked_url::MaskedUrl;
 pub use memory::MemoryStore;
 pub use ops::SessionStoreExt;
 #[cfg(feature = "postgres")]

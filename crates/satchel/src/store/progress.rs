@@ -2,10 +2,13 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Told `(checked, total)` as [`SessionStore::prune`](super::SessionStore::prune) goes
 /// through the stored sessions (the `satchel prune` progress bar); [`Progress::none`] for
-/// no report.
+/// no report. It also tallies how many of the deleted sessions were unreadable records
+/// (corrupt files, say) that the store removed for their age alone: see
+/// [`Progress::unreadable`].
 ///
 /// # Example
 /// ```
@@ -20,7 +23,11 @@ use std::sync::Arc;
 /// assert_eq!(seen.load(Ordering::Relaxed), 3);
 /// ```
 #[derive(Clone, Default)]
-pub struct Progress(Option<Arc<dyn Fn(u64, u64) + Send + Sync>>);
+pub struct Progress {
+    report: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    /// Shared by clones, so the caller reads what the store counted.
+    unreadable: Arc<AtomicU64>,
+}
 
 impl Progress {
     /// Reports to nobody.
@@ -31,7 +38,7 @@ impl Progress {
     /// ```
     #[must_use]
     pub fn none() -> Self {
-        Self(None)
+        Self::default()
     }
 
     /// Reports to `report(checked, total)`.
@@ -43,7 +50,10 @@ impl Progress {
     /// ```
     #[must_use]
     pub fn new(report: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
-        Self(Some(Arc::new(report)))
+        Self {
+            report: Some(Arc::new(report)),
+            ..Self::default()
+        }
     }
 
     /// Says that `checked` of `total` sessions have been looked at.
@@ -53,14 +63,50 @@ impl Progress {
     /// satchel::store::Progress::none().report(0, 0);
     /// ```
     pub fn report(&self, checked: u64, total: u64) {
-        if let Some(report) = &self.0 {
+        if let Some(report) = &self.report {
             report(checked, total);
         }
+    }
+
+    /// Says that `removed` more of the deleted sessions were records the store could not
+    /// read, removed because they were older than it keeps such records (stores call this).
+    ///
+    /// # Example
+    /// ```
+    /// let progress = satchel::store::Progress::none();
+    /// progress.add_unreadable(2);
+    /// assert_eq!(progress.unreadable(), 2);
+    /// ```
+    pub fn add_unreadable(&self, removed: u64) {
+        self.unreadable.fetch_add(removed, Ordering::Relaxed);
+    }
+
+    /// How many of the sessions deleted so far were unreadable records (included in what
+    /// [`SessionStore::prune`](super::SessionStore::prune) returns).
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{MemoryStore, SessionStore, store::Progress};
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let progress = Progress::none();
+    /// MemoryStore::new().prune(&progress).await?;
+    /// assert_eq!(progress.unreadable(), 0);
+    /// # Ok::<(), satchel::Error>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn unreadable(&self) -> u64 {
+        self.unreadable.load(Ordering::Relaxed)
     }
 }
 
 impl fmt::Debug for Progress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Progress").field(&self.0.is_some()).finish()
+        f.debug_struct("Progress")
+            .field("reports", &self.report.is_some())
+            .field("unreadable", &self.unreadable())
+            .finish()
     }
 }

@@ -9,7 +9,7 @@ use super::PostgresStore;
 use super::RedisStore;
 #[cfg(feature = "sqlite")]
 use super::SqliteStore;
-use super::{AnyStore, MemoryStore};
+use super::{AnyStore, MaskedUrl, MemoryStore};
 #[cfg(feature = "cookie-store")]
 use crate::cookie::CookieSessions;
 use crate::error::{Error, Result};
@@ -85,7 +85,8 @@ impl Opened {
 pub fn open(url: &str) -> Result<Opened> {
     let (scheme, rest) = url.split_once(':').ok_or_else(|| {
         Error::InvalidConfig(format!(
-            "`{url}` is not a store URL (expected e.g. file:DIR or memory:)"
+            "`{}` is not a store URL (expected e.g. file:DIR or memory:)",
+            MaskedUrl::new(url)
         ))
     })?;
     match scheme {
@@ -97,10 +98,13 @@ pub fn open(url: &str) -> Result<Opened> {
         "cookie" if rest.is_empty() => open_cookie(),
         "werkzeug" if !rest.is_empty() => open_werkzeug(rest),
         "memory" | "file" | "sqlite" | "werkzeug" | "cookie" => Err(Error::InvalidConfig(format!(
-            "`{url}` is malformed: use memory:, cookie:, file:DIR, werkzeug:DIR or sqlite:PATH"
+            "`{}` is malformed: use memory:, cookie:, file:DIR, werkzeug:DIR or sqlite:PATH",
+            MaskedUrl::new(url)
         ))),
+        // What comes before the first `:` may be `password=...` of a key=value string.
         _ => Err(Error::InvalidConfig(format!(
-            "unknown store URL scheme `{scheme}:`"
+            "unknown store URL scheme `{}:`",
+            MaskedUrl::new(scheme)
         ))),
     }
 }
@@ -222,4 +226,23 @@ pub fn open_existing(url: &str) -> Result<AnyStore> {
         )));
     }
     open(url)?.into_store()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_never_repeat_a_secret_of_the_url() {
+        for url in [
+            "host=db password=s3cret",
+            "password=s3cret:x",
+            "gopher://u:s3cret@h",
+            "file",
+            "memory:?password=s3cret",
+        ] {
+            let err = open(url).map(|_| ()).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{url}: {err}");
+        }
+    }
 }

@@ -37,7 +37,13 @@ pub(super) fn write_atomic(target: &Target<'_>, bytes: &[u8]) -> io::Result<()> 
     temp.persist(target.dir.join(target.name))
         .map_err(|failed| failed.error)?;
     // Without this the rename itself may not survive a power loss.
-    File::open(target.dir)?.sync_all()
+    sync_dir(target.dir)
+}
+
+/// Makes the renames and unlinks done in `dir` durable: they live in the directory, not
+/// in the files, so without this a deleted session can come back after a power loss.
+pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
 /// Temp files older than this are leftovers of a crashed writer, not writes in progress.

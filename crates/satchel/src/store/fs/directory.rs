@@ -1,4 +1,5 @@
-//! The store directory: created private, refused when others could tamper with it.
+//! The store directory: created private, refused when others could tamper with it (or,
+//! for werkzeug's format, read it).
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
@@ -34,6 +35,21 @@ pub(super) fn ensure_private(path: &Path) -> Result<()> {
     }
     if meta.mode() & 0o022 != 0 {
         return unsafe_dir("others may write to it (chmod go-w)");
+    }
+    Ok(())
+}
+
+/// Checks that others may neither list `path` nor reach files in it: werkzeug names its
+/// files by the raw session id, so a listing is a list of live cookies.
+#[cfg(feature = "werkzeug")]
+pub(super) fn ensure_unlistable(path: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.mode() & 0o055 != 0 {
+        return Err(Error::InvalidConfig(format!(
+            "session directory {dir}: others may read or list it, and werkzeug's file \
+             names are the session ids (chmod 700 {dir})",
+            dir = path.display()
+        )));
     }
     Ok(())
 }

@@ -4,11 +4,12 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use super::atomic;
 use super::format::{self, Codec, FileFormat, Stored};
 use super::lock::SessionLock;
+use super::prune::Pruned;
 use super::template::FilenameTemplate;
 use crate::changes::Changes;
 use crate::clock::Clock;
@@ -16,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
 use crate::record::Record;
-use crate::store::Progress;
 
 /// The settings of one store, and the synchronous work on its files.
 #[derive(Clone, Debug)]
@@ -27,6 +27,9 @@ pub(super) struct SessionFiles {
     pub(super) mode: u32,
     pub(super) clock: Clock,
     pub(super) format: FileFormat,
+    /// How old an unreadable file must be before prune removes it; `None` for the
+    /// format's own rule (see [`SessionFiles::unreadable_grace`]).
+    pub(super) unreadable_grace: Option<Duration>,
 }
 
 impl SessionFiles {
@@ -34,7 +37,7 @@ impl SessionFiles {
         self.codec().ids().with_renew_missing(self.renew_missing)
     }
 
-    fn codec(&self) -> &dyn Codec {
+    pub(super) fn codec(&self) -> &dyn Codec {
         self.format.codec()
     }
 
@@ -60,7 +63,7 @@ impl SessionFiles {
     }
 
     /// A file to name in logs: werkzeug's file names are session ids, so those are withheld.
-    fn describe(&self, key: &StorageKey) -> String {
+    pub(super) fn describe(&self, key: &StorageKey) -> String {
         if self.ids().stores_raw_ids() {
             format!("a session file in {}", self.dir.display())
         } else {
@@ -153,15 +156,27 @@ impl SessionFiles {
     }
 
     pub(super) fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
-        let _lock = SessionLock::acquire(&self.dir, key)?;
-        let now = self.clock.now();
-        match self.read(key)? {
-            Some(record) if record.is_expired(now) => self.remove(key),
-            _ => Ok(false),
+        let pruned = self.prune_one(key)?;
+        if pruned == Pruned::Unreadable {
+            tracing::warn!(file = %self.describe(key), "removed an unreadable session file");
         }
+        if pruned != Pruned::Kept {
+            atomic::sync_dir(&self.dir)?;
+        }
+        Ok(pruned != Pruned::Kept)
     }
 
+    /// Removes `key`'s file and makes that durable; `Ok(false)` when there was none.
     fn remove(&self, key: &StorageKey) -> Result<bool> {
+        let removed = self.unlink(key)?;
+        if removed {
+            atomic::sync_dir(&self.dir)?;
+        }
+        Ok(removed)
+    }
+
+    /// Removes `key`'s file, not yet durably (the caller syncs the directory).
+    pub(super) fn unlink(&self, key: &StorageKey) -> Result<bool> {
         match std::fs::remove_file(self.path_of(key)) {
             Ok(()) => Ok(true),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -186,17 +201,5 @@ impl SessionFiles {
         }
         keys.sort();
         Ok(keys)
-    }
-
-    pub(super) fn prune(&self, progress: &Progress) -> Result<u64> {
-        atomic::remove_stale_temp_files(&self.dir, self.codec().temp_suffix());
-        let keys = self.list()?;
-        let total = keys.len() as u64;
-        let mut deleted = 0;
-        for (checked, key) in (1..).zip(&keys) {
-            deleted += u64::from(self.delete_expired(key)?);
-            progress.report(checked, total);
-        }
-        Ok(deleted)
     }
 }

@@ -19,7 +19,7 @@ use crate::record::Record;
 /// Bumped when satchel's layout changes; older versions must keep loading.
 const FORMAT_VERSION: u32 = 1;
 /// A session file larger than this is treated as corrupt rather than read into memory.
-const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub(in crate::store::fs) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How one format names, writes and reads session files.
 pub(super) trait Codec: Send + Sync {

@@ -18,6 +18,7 @@ mod directory;
 mod files;
 mod format;
 mod lock;
+mod prune;
 mod template;
 #[cfg(feature = "werkzeug")]
 mod werkzeug;
@@ -34,10 +35,13 @@ use template::FilenameTemplate;
 ///   or others may write to it. The default is a per-user folder under the temp dir.
 /// - Files are named by the SHA-256 of the id through the template (`satchel_%s.json` by
 ///   default), are created 0600 unless configured, and are never followed through symlinks.
-/// - Every write is atomic and durable: temp file, fsync, rename, directory fsync.
+/// - Every write is atomic and durable: temp file, fsync, rename, directory fsync; every
+///   delete too: unlink, directory fsync (once per batch when pruning).
 /// - A lock per session (256 `flock` stripes) guards read-apply-write across threads and
 ///   processes, so concurrent saves merge their changes.
 /// - A corrupt or unreadable file is logged and read as "no session"; nothing panics.
+///   Prune removes it once it is older than a grace (see
+///   [`FilesystemStore::with_unreadable_grace`]), and says how many it removed.
 ///
 /// The store runs its file I/O on tokio's blocking pool, so it needs a tokio runtime.
 ///
@@ -88,6 +92,7 @@ impl FilesystemStore {
                 mode: 0o600,
                 clock: Clock::system(),
                 format,
+                unreadable_grace: None,
             }),
         })
     }
@@ -99,7 +104,9 @@ impl FilesystemStore {
     /// - Files are `werkzeug_<id>.sess` (change it with
     ///   [`FilesystemStore::with_filename_template`], e.g. `secure_cookie_%s.session`),
     ///   named by the raw id as werkzeug expects, and ids are werkzeug's 40 lowercase hex
-    ///   characters, drawn from the CSPRNG.
+    ///   characters, drawn from the CSPRNG. Since a listing of the directory is then a
+    ///   list of live cookies, the directory must be private: one that others may read
+    ///   or enter (any group or other permission) is refused.
     /// - Files hold a pickled dict. Reading is data-only: a pickle that names a global
     ///   (other than the builtins that build bytes and sets) or builds an object is refused
     ///   and read as no session; nothing is ever executed. See the mapping of Python
@@ -111,7 +118,8 @@ impl FilesystemStore {
     ///   lifetime without writes.
     ///
     /// # Errors
-    /// As [`FilesystemStore::new`].
+    /// As [`FilesystemStore::new`], and [`Error::InvalidConfig`] when others may read or
+    /// list the directory (the message names the fix, `chmod 700 DIR`).
     ///
     /// # Example
     /// ```
@@ -119,12 +127,13 @@ impl FilesystemStore {
     ///
     /// # tokio::runtime::Runtime::new()?.block_on(async {
     /// # let dir = tempfile::tempdir()?;
-    /// let store = FilesystemStore::werkzeug(dir.path())?;
+    /// let sessions = dir.path().join("sessions"); // created 0700
+    /// let store = FilesystemStore::werkzeug(&sessions)?;
     /// let mut session = store.new_session()?;
     /// assert_eq!(session.id().as_str().len(), 40);
     /// session.insert("user", "alice")?;
     /// store.save(&mut session).await?;
-    /// let file = dir.path().join(format!("werkzeug_{}.sess", session.id().as_str()));
+    /// let file = sessions.join(format!("werkzeug_{}.sess", session.id().as_str()));
     /// assert!(file.exists());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
@@ -137,7 +146,9 @@ impl FilesystemStore {
             lifetime: crate::expiry::Expiry::DEFAULT_IDLE_TIMEOUT,
         });
         let template = FilenameTemplate::parse(format.codec().default_template())?;
-        Ok(Self::new(dir)?.with(|files| {
+        let store = Self::new(dir)?;
+        directory::ensure_unlistable(store.dir())?;
+        Ok(store.with(|files| {
             files.format = format;
             files.template = template;
         }))
@@ -149,7 +160,7 @@ impl FilesystemStore {
     /// # Example
     /// ```
     /// # let dir = tempfile::tempdir()?;
-    /// let store = satchel::FilesystemStore::werkzeug(dir.path())?
+    /// let store = satchel::FilesystemStore::werkzeug(dir.path().join("sessions"))?
     ///     .with_file_lifetime(time::Duration::hours(1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -162,6 +173,29 @@ impl FilesystemStore {
                 format.lifetime = lifetime;
             }
         })
+    }
+
+    /// How old (by its modification time) a file the store cannot read (corrupt, cut
+    /// off, not a session file) must be before [`prune`](SessionStore::prune) removes
+    /// it. Such a file is a lost session either way; the grace only spares a file that
+    /// may become readable again, one a newer version wrote during an upgrade, say.
+    ///
+    /// Make it the layer's idle timeout: a file unwritten for that long holds an expired
+    /// session even if it could be read. The default, since the store does not know that
+    /// timeout, is the default absolute timeout (12 hours), past which no session under
+    /// the default expiry lives; werkzeug's files default to their file lifetime, the
+    /// rule that already ends their readable files.
+    ///
+    /// # Example
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let store = satchel::FilesystemStore::new(dir.path())?
+    ///     .with_unreadable_grace(time::Duration::minutes(30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_unreadable_grace(self, grace: time::Duration) -> Self {
+        self.with(|files| files.unreadable_grace = Some(grace))
     }
 
     /// A store in [`FilesystemStore::default_dir`] (werkzeug's `path=None`).

@@ -69,10 +69,13 @@ struct Inner {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database file at `path` and its table.
+    /// Opens (or creates) the database file at `path` and its table. A new file is
+    /// created 0600 (whatever the umask), and SQLite gives its `-wal` and `-shm` files the
+    /// database file's mode, so other local users cannot read session data.
     ///
     /// # Errors
-    /// [`Error::Backend`] when SQLite cannot open or set up the file;
+    /// [`Error::Io`] when the file cannot be created; [`Error::Backend`] when SQLite
+    /// cannot open or set up the file;
     /// [`Error::InvalidConfig`] for an in-memory database (use
     /// [`MemoryStore`](crate::MemoryStore) for that).
     ///
@@ -92,6 +95,7 @@ impl SqliteStore {
                     .into(),
             ));
         }
+        create_private(&path)?;
         let connection = connect(&path)?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
@@ -207,6 +211,38 @@ fn is_busy(err: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(failure, _)
             if matches!(failure.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
     )
+}
+
+/// Creates the database file, owner-only, unless it exists: SQLite would create it 0644
+/// (less the umask), and creates `-wal` and `-shm` with the database file's mode. An
+/// existing file keeps its mode, with a warning when others may read it.
+#[cfg(unix)]
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            if std::fs::metadata(path).is_ok_and(|meta| meta.mode() & 0o044 != 0) {
+                tracing::warn!(
+                    path = %path.display(),
+                    "others may read the session database (chmod 600 it and its -wal and -shm files)"
+                );
+            }
+            Ok(())
+        }
+        Err(err) => Err(Error::Io(err)),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private(_: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn connect(path: &Path) -> Result<Connection> {

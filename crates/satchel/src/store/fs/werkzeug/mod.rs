@@ -2,6 +2,7 @@
 //! [`IdPolicy::werkzeug`]), with no times of its own, so a file lives a lifetime past its
 //! modification time.
 
+mod budget;
 mod opcode;
 mod pickle;
 mod text;

@@ -14,6 +14,7 @@ use num_bigint::BigInt;
 use serde_json::{Map, Number, Value};
 use serde_pickle::{HashableValue, SerOptions, Value as Pickle};
 
+use super::budget::Budget;
 use super::unpickle::{Object, Unpickled, unpickle};
 
 const BYTES_TAG: &str = "__bytes__";
@@ -26,8 +27,12 @@ const MAX_NODES: usize = 1_000_000;
 /// The session data a werkzeug file holds; an error says why it is not plain data.
 pub(super) fn decode(bytes: &[u8]) -> Result<Map<String, Value>, String> {
     let unpickled = unpickle(bytes)?;
-    let mut budget = MAX_NODES;
-    match to_json(&unpickled, unpickled.root, 0, &mut budget)? {
+    let mut expansion = Expansion {
+        unpickled: &unpickled,
+        nodes_left: MAX_NODES,
+        budget: Budget::new(),
+    };
+    match expansion.copy_out(unpickled.root, 0)? {
         Value::Object(data) => Ok(data),
         _ => Err("the pickle does not hold a dict".into()),
     }
@@ -43,44 +48,72 @@ pub(super) fn encode(data: &Map<String, Value>) -> Result<Vec<u8>, String> {
         .map_err(|err| format!("cannot pickle the session: {err}"))
 }
 
-fn to_json(
-    unpickled: &Unpickled,
-    index: usize,
-    depth: usize,
-    budget: &mut usize,
-) -> Result<Value, String> {
-    if depth > MAX_DEPTH {
-        return Err("the pickle nests too deep (or refers to itself)".into());
-    }
-    // Shared objects (memo GETs) are copied out each time they appear: count every copy,
-    // or a few hundred bytes of pickle could expand to billions of values.
-    *budget = budget
-        .checked_sub(1)
-        .ok_or("the pickle expands to too many values")?;
-    let mut item = |index: usize| to_json(unpickled, index, depth + 1, budget);
-    Ok(match &unpickled.objects[index] {
-        Object::None => Value::Null,
-        Object::Bool(b) => Value::Bool(*b),
-        Object::Int(n) => big_int_to_json(n),
-        Object::Float(f) => Number::from_f64(*f)
-            .map(Value::Number)
-            .ok_or("a float is not finite")?,
-        Object::Str(s) => Value::String(s.clone()),
-        Object::Bytes(bytes) => tagged(BYTES_TAG, STANDARD.encode(bytes)),
-        Object::List(items) | Object::Tuple(items) | Object::Set(items) => {
-            Value::Array(items.iter().map(|&i| item(i)).collect::<Result<_, _>>()?)
+/// The unpickled objects copied out as JSON. Shared objects (memo GETs) are copied each
+/// time they appear, so every copy is counted, in values and in bytes: a few hundred
+/// bytes of pickle could otherwise expand to billions of values, or one memoized string
+/// to terabytes.
+struct Expansion<'a> {
+    unpickled: &'a Unpickled,
+    nodes_left: usize,
+    budget: Budget,
+}
+
+impl Expansion<'_> {
+    fn copy_out(&mut self, index: usize, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return Err("the pickle nests too deep (or refers to itself)".into());
         }
-        Object::Dict(pairs) => Value::Object(
-            pairs
-                .iter()
-                .map(|&(key, value)| match &unpickled.objects[key] {
-                    Object::Str(key) => Ok((key.clone(), item(value)?)),
-                    _ => Err("a dict key is not a string".to_string()),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        Object::Builtin(_) => return Err("the pickle holds a function, not data".into()),
-    })
+        self.nodes_left = self
+            .nodes_left
+            .checked_sub(1)
+            .ok_or("the pickle expands to too many values")?;
+        let unpickled = self.unpickled;
+        let object = &unpickled.objects[index];
+        self.budget.value(json_payload(object))?;
+        Ok(match object {
+            Object::None => Value::Null,
+            Object::Bool(b) => Value::Bool(*b),
+            Object::Int(n) => big_int_to_json(n),
+            Object::Float(f) => Number::from_f64(*f)
+                .map(Value::Number)
+                .ok_or("a float is not finite")?,
+            Object::Str(s) => Value::String(s.clone()),
+            Object::Bytes(bytes) => tagged(BYTES_TAG, STANDARD.encode(bytes)),
+            Object::List(items) | Object::Tuple(items) | Object::Set(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|&i| self.copy_out(i, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Object::Dict(pairs) => Value::Object(
+                pairs
+                    .iter()
+                    .map(|&(key, value)| self.entry(key, value, depth))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Object::Builtin(_) => return Err("the pickle holds a function, not data".into()),
+        })
+    }
+
+    fn entry(&mut self, key: usize, value: usize, depth: usize) -> Result<(String, Value), String> {
+        let unpickled = self.unpickled;
+        let Object::Str(key) = &unpickled.objects[key] else {
+            return Err("a dict key is not a string".into());
+        };
+        self.budget.spend(key.len())?;
+        Ok((key.clone(), self.copy_out(value, depth + 1)?))
+    }
+}
+
+/// The bytes of text a value becomes in JSON, beyond its slot (items count themselves).
+fn json_payload(object: &Object) -> usize {
+    match object {
+        Object::Str(text) => text.len(),
+        Object::Bytes(bytes) => bytes.len().div_ceil(3).saturating_mul(4),
+        // Decimal digits: about 2.41 per byte of the integer.
+        Object::Int(n) => usize::try_from(n.bits().div_ceil(3)).unwrap_or(usize::MAX),
+        _ => 0,
+    }
 }
 
 fn big_int_to_json(n: &BigInt) -> Value {
@@ -190,6 +223,53 @@ mod tests {
         huge.extend(std::iter::repeat_n(0x11, 0x10_0000));
         huge.extend_from_slice(b"s.");
         assert!(decode(&huge).unwrap_err().contains("too large"));
+    }
+
+    /// `{"a": [S] * copies}` with S one memoized string of `len` bytes, as Python's
+    /// protocol 2 writes it: S once, then a two-byte memo reference per copy.
+    fn shared_string_list(len: usize, copies: usize) -> Vec<u8> {
+        let mut pickle = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01](X".to_vec();
+        pickle.extend(u32::try_from(len).unwrap().to_le_bytes());
+        pickle.extend(std::iter::repeat_n(b's', len));
+        pickle.extend_from_slice(b"q\x02");
+        for _ in 1..copies {
+            pickle.extend_from_slice(b"h\x02");
+        }
+        pickle.extend_from_slice(b"es.");
+        pickle
+    }
+
+    #[test]
+    fn a_memoized_string_copied_a_million_times_is_refused() {
+        let pickle = shared_string_list(1 << 20, 999_000);
+        assert!(pickle.len() < 3_200_000);
+        let err = decode(&pickle).unwrap_err();
+        assert!(err.contains("more than"), "{err}");
+        // Sharing within the budget reads: one big copy, or many small ones.
+        assert_eq!(
+            decode(&shared_string_list(1 << 20, 1)).unwrap()["a"][0]
+                .as_str()
+                .unwrap()
+                .len(),
+            1 << 20
+        );
+        let small = decode(&shared_string_list(16, 10_000)).unwrap();
+        assert_eq!(small["a"].as_array().unwrap().len(), 10_000);
+    }
+
+    #[test]
+    fn calls_on_a_shared_argument_do_not_pile_up() {
+        // [_codecs.encode(S, "latin1")] * 100: each call copies the 1 MiB argument.
+        let mut pickle = b"\x80\x02}X\x01\x00\x00\x00a](c_codecs\nencode\nq\x00X".to_vec();
+        pickle.extend((1u32 << 20).to_le_bytes());
+        pickle.extend(std::iter::repeat_n(b's', 1 << 20));
+        pickle.extend_from_slice(b"q\x01X\x06\x00\x00\x00latin1q\x02\x86R");
+        for _ in 1..100 {
+            pickle.extend_from_slice(b"h\x00h\x01h\x02\x86R");
+        }
+        pickle.extend_from_slice(b"es.");
+        let err = unpickle(&pickle).err().unwrap();
+        assert!(err.contains("more than"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use num_bigint::BigInt;
 
+use super::budget::{Budget, SLOT_BYTES};
 use super::opcode::*;
 use super::text::{quoted_string, raw_unicode_escape};
 
@@ -66,6 +67,7 @@ pub(super) fn unpickle(bytes: &[u8]) -> Outcome<Unpickled> {
         objects: Vec::new(),
         stack: Vec::new(),
         memo: HashMap::new(),
+        budget: Budget::new(),
     };
     loop {
         let op = machine.byte()?;
@@ -86,12 +88,18 @@ struct Machine<'a> {
     objects: Vec<Object>,
     stack: Vec<Slot>,
     memo: HashMap<u64, usize>,
+    /// Counts every object built and every stack or container slot filled: a memo GET
+    /// is two bytes of input, and a call of a builtin copies its argument.
+    budget: Budget,
 }
 
 impl Machine<'_> {
     fn step(&mut self, op: u8) -> Outcome<()> {
         match op {
-            MARK => self.stack.push(Slot::Mark),
+            MARK => {
+                self.budget.value(0)?;
+                self.stack.push(Slot::Mark);
+            }
             POP => drop(self.stack.pop().ok_or("POP on an empty stack")?),
             POP_MARK => drop(self.pop_mark()?),
             DUP => self.dup()?,
@@ -139,8 +147,7 @@ impl Machine<'_> {
             REDUCE => self.reduce()?,
             _ => return self.step_in_place(op),
         };
-        self.push(object);
-        Ok(())
+        self.push(object)
     }
 
     /// Opcodes that change what is on the stack or in the memo without a new object.
@@ -243,9 +250,11 @@ impl Machine<'_> {
 
     // --- stack and memo ------------------------------------------------------------------
 
-    fn push(&mut self, object: Object) {
+    fn push(&mut self, object: Object) -> Outcome<()> {
+        self.budget.value(object.payload())?;
         self.objects.push(object);
         self.stack.push(Slot::Object(self.objects.len() - 1));
+        Ok(())
     }
 
     fn pop_object(&mut self) -> Outcome<usize> {
@@ -290,12 +299,14 @@ impl Machine<'_> {
 
     fn dup(&mut self) -> Outcome<()> {
         let top = self.top()?;
+        self.budget.value(0)?;
         self.stack.push(Slot::Object(top));
         Ok(())
     }
 
     fn get(&mut self, key: u64) -> Outcome<()> {
         let index = *self.memo.get(&key).ok_or("a memo entry is missing")?;
+        self.budget.value(0)?;
         self.stack.push(Slot::Object(index));
         Ok(())
     }
@@ -325,6 +336,7 @@ impl Machine<'_> {
 
     fn extend(&mut self, items: Vec<usize>) -> Outcome<()> {
         let target = self.top()?;
+        self.budget.spend(items.len().saturating_mul(SLOT_BYTES))?;
         match &mut self.objects[target] {
             Object::List(list) | Object::Set(list) => list.extend(items),
             _ => return Err("items added to something that is not a list or set".into()),
@@ -334,6 +346,8 @@ impl Machine<'_> {
 
     fn set_items(&mut self, items: Vec<(usize, usize)>) -> Outcome<()> {
         let target = self.top()?;
+        self.budget
+            .spend(items.len().saturating_mul(2 * SLOT_BYTES))?;
         match &mut self.objects[target] {
             Object::Dict(dict) => dict.extend(items),
             _ => return Err("items set on something that is not a dict".into()),
@@ -341,25 +355,39 @@ impl Machine<'_> {
         Ok(())
     }
 
-    /// A call of one of the allowed builtins.
+    /// A call of one of the allowed builtins. Its result, counted when pushed, is a copy
+    /// no larger than its argument, so one call never builds more than the budget allows.
     fn reduce(&mut self) -> Outcome<Object> {
         let args = self.pop_object()?;
         let callable = self.pop_object()?;
         let Object::Builtin(builtin) = self.objects[callable] else {
             return Err("the pickle calls something that is not an allowed builtin".into());
         };
-        let Object::Tuple(args) = self.objects[args].clone() else {
+        let Object::Tuple(args) = &self.objects[args] else {
             return Err("a call without an argument tuple".into());
         };
-        let args: Vec<Object> = args
-            .iter()
-            .map(|&index| self.objects[index].clone())
-            .collect();
+        let args: Vec<&Object> = args.iter().map(|&index| &self.objects[index]).collect();
         apply(builtin, &args)
     }
 }
 
-fn apply(builtin: Builtin, args: &[Object]) -> Outcome<Object> {
+impl Object {
+    /// The bytes this object holds beyond its own slot: its text, or its items' slots.
+    fn payload(&self) -> usize {
+        match self {
+            Self::Str(text) => text.len(),
+            Self::Bytes(bytes) => bytes.len(),
+            Self::Int(n) => usize::try_from(n.bits().div_ceil(8)).unwrap_or(usize::MAX),
+            Self::List(items) | Self::Tuple(items) | Self::Set(items) => {
+                items.len().saturating_mul(SLOT_BYTES)
+            }
+            Self::Dict(pairs) => pairs.len().saturating_mul(2 * SLOT_BYTES),
+            Self::None | Self::Bool(_) | Self::Float(_) | Self::Builtin(_) => 0,
+        }
+    }
+}
+
+fn apply(builtin: Builtin, args: &[&Object]) -> Outcome<Object> {
     match (builtin, args) {
         (Builtin::Bytes | Builtin::Bytearray, []) => Ok(Object::Bytes(Vec::new())),
         (Builtin::Bytes | Builtin::Bytearray, [Object::Bytes(bytes)]) => {
