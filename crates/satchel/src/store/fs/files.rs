@@ -47,14 +47,18 @@ impl SessionFiles {
 
     /// The record in `key`'s file, expired or not; a corrupt one is reported and counts as none.
     fn read(&self, key: &StorageKey) -> Result<Option<Record>> {
-        Ok(match format::read(self.codec(), &self.path_of(key))? {
+        Ok(self.found(key, format::read(self.codec(), &self.path_of(key))?))
+    }
+
+    fn found(&self, key: &StorageKey, stored: Stored) -> Option<Record> {
+        match stored {
             Stored::Found(record) => Some(record),
             Stored::Missing => None,
             Stored::Corrupt(why) => {
                 tracing::warn!(file = %self.describe(key), "corrupt session file read as no session: {why}");
                 None
             }
-        })
+        }
     }
 
     fn read_live(&self, key: &StorageKey) -> Result<Option<Record>> {
@@ -103,7 +107,22 @@ impl SessionFiles {
 
     pub(super) fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
         // No lock: files are replaced by rename, so a reader sees a whole old or new file.
-        match self.read(key) {
+        self.readable(key, self.read(key))
+    }
+
+    /// [`Self::load`] without waiting for the disk: `None` when the file's bytes are not
+    /// in the page cache.
+    #[cfg(target_os = "linux")]
+    pub(super) fn load_cached(&self, key: &StorageKey) -> Result<Option<Option<Record>>> {
+        match format::read_cached(self.codec(), &self.path_of(key)) {
+            Ok(None) => Ok(None),
+            Ok(Some(stored)) => Ok(Some(self.found(key, stored))),
+            Err(err) => self.readable(key, Err(err.into())).map(Some),
+        }
+    }
+
+    fn readable(&self, key: &StorageKey, read: Result<Option<Record>>) -> Result<Option<Record>> {
+        match read {
             // A file we may not read is reported and read as no session; any other I/O
             // failure (EIO, EMFILE) is the store failing, which must not look like "none".
             Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::PermissionDenied => {

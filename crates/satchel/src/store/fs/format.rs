@@ -119,6 +119,54 @@ pub(super) enum Stored {
 
 /// Reads a session file without following symlinks or blocking on FIFOs.
 pub(super) fn read(codec: &dyn Codec, path: &Path) -> io::Result<Stored> {
+    let (mut file, meta) = match open(path)? {
+        Opened::File(file, meta) => (file, meta),
+        Opened::Done(stored) => return Ok(stored),
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    decode(codec, &bytes, &meta)
+}
+
+/// [`read`] for the calling thread: `None` where the file's bytes are not all in the page
+/// cache, so reading them would wait for the disk (`preadv2` with `RWF_NOWAIT`).
+#[cfg(target_os = "linux")]
+pub(super) fn read_cached(codec: &dyn Codec, path: &Path) -> io::Result<Option<Stored>> {
+    use rustix::io::{Errno, ReadWriteFlags, preadv2};
+    let (file, meta) = match open(path)? {
+        Opened::File(file, meta) => (file, meta),
+        Opened::Done(stored) => return Ok(Some(stored)),
+    };
+    // One byte more than the file holds: a file that grew since `fstat` still reads whole.
+    let mut bytes = vec![0; usize::try_from(meta.len()).unwrap_or(0) + 1];
+    let mut filled = 0;
+    loop {
+        if filled as u64 > MAX_FILE_BYTES {
+            break; // `decode` reports it
+        }
+        if filled == bytes.len() {
+            bytes.resize(filled * 2, 0);
+        }
+        let mut slices = [io::IoSliceMut::new(&mut bytes[filled..])];
+        match preadv2(&file, &mut slices, filled as u64, ReadWriteFlags::NOWAIT) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(Errno::AGAIN) => return Ok(None),
+            Err(Errno::INTR) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    bytes.truncate(filled);
+    decode(codec, &bytes, &meta).map(Some)
+}
+
+enum Opened {
+    File(File, std::fs::Metadata),
+    /// Nothing to decode: missing, or not something a session file can be.
+    Done(Stored),
+}
+
+fn open(path: &Path) -> io::Result<Opened> {
     let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
     let file = match OpenOptions::new()
         .read(true)
@@ -126,34 +174,42 @@ pub(super) fn read(codec: &dyn Codec, path: &Path) -> io::Result<Stored> {
         .open(path)
     {
         Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Stored::Missing),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Ok(Opened::Done(Stored::Missing));
+        }
         Err(err) if err.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Ok(Stored::Corrupt("is a symbolic link".into()));
+            return Ok(Opened::Done(Stored::Corrupt("is a symbolic link".into())));
         }
         Err(err) => return Err(err),
     };
-    read_open(codec, file)
-}
-
-fn read_open(codec: &dyn Codec, mut file: File) -> io::Result<Stored> {
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Ok(Stored::Corrupt("is not a regular file".into()));
+        return Ok(Opened::Done(Stored::Corrupt(
+            "is not a regular file".into(),
+        )));
     }
     if meta.len() > MAX_FILE_BYTES {
+        return Ok(Opened::Done(Stored::Corrupt(format!(
+            "is larger than {MAX_FILE_BYTES} bytes"
+        ))));
+    }
+    Ok(Opened::File(file, meta))
+}
+
+fn decode(codec: &dyn Codec, bytes: &[u8], meta: &std::fs::Metadata) -> io::Result<Stored> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
         return Ok(Stored::Corrupt(format!(
             "is larger than {MAX_FILE_BYTES} bytes"
         )));
     }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(match codec.decode(&bytes, meta.modified()?) {
+    Ok(match codec.decode(bytes, meta.modified()?) {
         Ok(record) => Stored::Found(record),
         Err(why) => Stored::Corrupt(why),
     })
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // fixtures are written plainly, not as sessions
 mod tests {
     use super::*;
 
@@ -179,6 +235,68 @@ mod tests {
             b"\xff\xfe",
         ] {
             assert!(SatchelFormat.decode(bad, SystemTime::now()).is_err());
+        }
+    }
+
+    /// What both readers make of `path`, compared by their `Debug` text.
+    #[cfg(target_os = "linux")]
+    fn both(path: &Path) -> (String, String) {
+        let blocking = format!("{:?}", read(&SatchelFormat, path).unwrap());
+        let cached = read_cached(&SatchelFormat, path).unwrap().unwrap();
+        (blocking, format!("{cached:?}"))
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_cached_reader_finds_what_the_blocking_one_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut record = Record::new();
+        record.data.insert("n".into(), 1.into());
+        let (bytes, _) = SatchelFormat
+            .encode(&record, OffsetDateTime::now_utc())
+            .unwrap();
+        std::fs::write(dir.path().join("good"), &bytes).unwrap();
+        std::fs::write(dir.path().join("corrupt"), b"{not json").unwrap();
+        std::fs::write(dir.path().join("empty"), b"").unwrap();
+        let big = vec![b' '; usize::try_from(MAX_FILE_BYTES).unwrap() + 1];
+        std::fs::write(dir.path().join("big"), big).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("good"), dir.path().join("link")).unwrap();
+        std::fs::create_dir(dir.path().join("dir")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            dir.path().join("fifo"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        for name in [
+            "good", "corrupt", "empty", "big", "link", "dir", "fifo", "missing",
+        ] {
+            let (blocking, cached) = both(&dir.path().join(name));
+            assert_eq!(blocking, cached, "{name}");
+        }
+        assert!(both(&dir.path().join("good")).0.starts_with("Found"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_cached_reader_declines_a_file_the_page_cache_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cold");
+        let (bytes, _) = SatchelFormat
+            .encode(&Record::new(), OffsetDateTime::now_utc())
+            .unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        file.sync_all().unwrap(); // clean pages are the ones the kernel may drop
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+        match read_cached(&SatchelFormat, &path).unwrap() {
+            None => assert!(matches!(
+                read(&SatchelFormat, &path).unwrap(),
+                Stored::Found(_)
+            )),
+            Some(_) => eprintln!("skipped: this filesystem kept the file in memory (tmpfs?)"),
         }
     }
 }

@@ -356,6 +356,12 @@ impl SessionStore for FilesystemStore {
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
+        // A file the page cache holds is read here: a hand-off to the blocking pool and
+        // back costs more than the read. One that would wait for the disk goes there.
+        #[cfg(target_os = "linux")]
+        if let Some(found) = self.inner.load_cached(key)? {
+            return Ok(found);
+        }
         let key = key.clone();
         self.blocking(move |files| files.load(&key)).await
     }
