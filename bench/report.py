@@ -2,6 +2,7 @@
 """Turns the load harness' results into BENCHMARKS.md and an SVG chart (stdlib only).
 
 Usage: report.py RESULTS.jsonl BENCHMARKS.md CHART.svg SERVERS.lock PEERS.lock RUNS SECONDS CONNECTIONS
+                 [FILES.jsonl SCALING.jsonl]
 """
 import json
 import os
@@ -204,6 +205,89 @@ def chart(rows, path):
     open(path, "w").write("\n".join(svg) + "\n")
 
 
+def lines(path):
+    """The JSON lines of an optional results file (none when it is missing or empty)."""
+    if not path or not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path) if line.strip().startswith("{")]
+
+
+FILE_OPS = ["new+save", "get", "save of a change", "delete", "list"]
+FILE_TARGETS = {"new+save": 2.0, "get": 20.0}  # satchel ÷ secure-cookie, from the issue
+
+
+def files_section(path):
+    """satchel's file store against secure-cookie 0.2.0, and against the disk's raw rate."""
+    found = lines(path)
+    if not found:
+        return ""
+    rate = {(r["impl"], r["op"]): r["per_s"] for r in found if "op" in r}
+    durable = next((r for r in found if r.get("durable")), None)
+    peer = "secure-cookie"
+    out = ["## The file store against secure-cookie 0.2.0", "",
+           "The operations of werkzeug's `FilesystemSessionStore`, one at a time, on the same kind of "
+           "private directory: secure-cookie 0.2.0 in CPython, satchel in its own file format and in "
+           "werkzeug's. secure-cookie writes with no fsync (a power loss can lose or tear what it "
+           "acknowledged); satchel fsyncs the file and the directory on every write.", "",
+           "| operation | secure-cookie (ops/s) | satchel format (ops/s) | ÷ secure-cookie | "
+           "werkzeug format (ops/s) | ÷ secure-cookie |", "|---|---|---|---|---|---|"]
+    for op in FILE_OPS:
+        base = rate.get((peer, op))
+        cells = []
+        for impl in ["satchel (satchel)", "satchel (werkzeug)"]:
+            ours = rate.get((impl, op))
+            cells.append(f"{ours:,.0f}" if ours else "—")
+            cells.append(ratio_cell(div(ours, base), FILE_TARGETS.get(op)))
+        out.append(f"| {op} | {f'{base:,.0f}' if base else '—'} | " + " | ".join(cells) + " |")
+    if durable:
+        out += ["", f"**Durable saves against the disk** ({durable['writers']} writers, raw writes and "
+                f"satchel's saves alternating in half-second windows): the disk's raw rate of write, "
+                f"fsync, rename and fsync of the directory is {durable['raw_per_s']:,.0f}/s; satchel's "
+                f"saves of changed sessions (read under the session's lock, apply, the same durable "
+                f"write) make {durable['satchel_per_s']:,.0f}/s: "
+                f"{ratio_cell(durable['ratio'], 0.90)} (target ≥ 0.90×)."]
+    return "\n".join(out) + "\n"
+
+
+def us(value):
+    return f"{value:,.0f} µs" if value >= 100 else f"{value:.1f} µs"
+
+
+def scaling_section(path):
+    """Load and save latency as each store grows; list and prune at 100,000; memory per session."""
+    found = lines(path)
+    if not found:
+        return ""
+    out = ["## Scaling", "",
+           "One store grown from empty, timed at each size: 2,000 loads and 2,000 saves one at a time "
+           "(latency, not throughput) of sessions spread over all it holds (`bench/servers/scaling`). "
+           "Target: load latency at the largest size within 20% of that at the smallest.", "",
+           "| store | sessions | load p50 | load p99 | save p50 | save p99 | load p50 ÷ smallest |",
+           "|---|---|---|---|---|---|---|"]
+    sizes = [r for r in found if "load_p50_us" in r]
+    stores = list(dict.fromkeys(r["store"] for r in sizes))
+    for store in stores:
+        rows = sorted((r for r in sizes if r["store"] == store), key=lambda r: r["sessions"])
+        base = rows[0]["load_p50_us"]
+        for r in rows:
+            vs = r["load_p50_us"] / base
+            mark = "" if r is rows[0] else (" ✅" if vs <= 1.2 else " ❌")
+            out.append(f"| {store} | {r['sessions']:,} | {us(r['load_p50_us'])} | {us(r['load_p99_us'])} | "
+                       f"{us(r['save_p50_us'])} | {us(r['save_p99_us'])} | {vs:.2f}×{mark} |")
+    listing = [r for r in found if "list_per_s" in r]
+    if listing:
+        out += ["", "| store | sessions | `list` (keys/s) | `prune` (sessions checked/s, half of them expired) |",
+                "|---|---|---|---|"]
+        for r in listing:
+            out.append(f"| {r['store']} | {r['sessions']:,} | {r['list_per_s']:,.0f} | "
+                       f"{r['prune_checked_per_s']:,.0f} ({r['pruned']:,} pruned) |")
+    memory = next((r for r in found if "resident_bytes_per_session" in r), None)
+    if memory:
+        out += ["", f"**Memory**: `MemoryStore` holding {memory['sessions']:,} two-key sessions costs "
+                f"{memory['resident_bytes_per_session']:,} bytes of resident memory per session."]
+    return "\n".join(out) + "\n"
+
+
 def analysis(svg):
     """The profiling notes kept beside the script (bench/analysis.md), if any."""
     path = os.path.join(os.path.dirname(svg), "analysis.md")
@@ -212,6 +296,7 @@ def analysis(svg):
 
 def main():
     results, out, svg, lock_a, lock_b, runs, seconds, connections = sys.argv[1:9]
+    files_path, scaling_path = (sys.argv[9:11] + [None, None])[:2]
     rows = {k: summary(v) for k, v in load(results).items()}
     chart(rows, svg)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -244,8 +329,10 @@ loss). satchel's file store fsyncs every save and has no Rust peer.
 
 {table(rows)}
 
+{files_section(files_path)}
+{scaling_section(scaling_path)}
 {analysis(svg)}
-Reproduce with `bench/run` (about 15 minutes; `BENCH_ONLY=satchel bench/run` for satchel's
+Reproduce with `bench/run` (about 30 minutes, half of it the file-store and scaling figures, which `BENCH_EXTRA=0` skips; `BENCH_ONLY=satchel bench/run` for satchel's
 rows only). `bench/README.md` explains the harness and how to profile a server.
 """
     open(out, "w").write(text)

@@ -119,6 +119,7 @@ async fn main() -> Result<(), Failure> {
     let url = args.next().ok_or("usage: scaling STORE_URL SIZE…")?;
     let mut sizes: Vec<usize> = args.map(|size| size.parse()).collect::<Result<_, _>>()?;
     sizes.sort_unstable();
+    sizes.dedup();
     let name = url.split(':').next().unwrap_or(&url).to_owned();
     let clock = Clock::manual(OffsetDateTime::now_utc());
     let store = open(&url, clock.clone()).await?;
