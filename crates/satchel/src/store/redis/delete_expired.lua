@@ -1,2 +1,2 @@
-if redis.call('EXISTS', key) == 0 or not is_expired() then return 0 end
+if redis.call('EXISTS', key) == 0 or is_live() then return 0 end
 return redis.call('DEL', key)
