@@ -58,7 +58,9 @@ fn header(protection: Protection, key: &Key) -> [u8; HEADER] {
 
 /// What is authenticated besides the payload: the header and the cookie's name.
 fn bound(header: &[u8], cookie_name: &str) -> Vec<u8> {
-    let mut bound = b"satchel cookie session\0".to_vec();
+    const LABEL: &[u8] = b"satchel cookie session\0";
+    let mut bound = Vec::with_capacity(LABEL.len() + header.len() + 8 + cookie_name.len());
+    bound.extend_from_slice(LABEL);
     bound.extend_from_slice(header);
     // Length first, so that where the name ends and the payload starts is never ambiguous.
     bound.extend_from_slice(&(cookie_name.len() as u64).to_be_bytes());
@@ -74,21 +76,23 @@ pub(crate) fn seal(
     payload: &[u8],
 ) -> Result<String> {
     let header = header(protection, key);
-    let mut out = header.to_vec();
+    // One buffer, sealed in place: header, nonce, then the payload the cipher overwrites.
+    let mut out = Vec::with_capacity(HEADER + NONCE + payload.len() + TAG);
+    out.extend_from_slice(&header);
     match protection {
         Protection::Encrypted => {
             let mut nonce = [0u8; NONCE];
             getrandom::fill(&mut nonce).map_err(std::io::Error::from)?;
             let aad = bound(&header, cookie_name);
             let (cipher, ietf_nonce) = xchacha(key, &nonce)?;
-            let mut sealed = payload.to_vec();
-            cipher
-                .seal_in_place_append_tag(ietf_nonce, Aad::from(&aad), &mut sealed)
+            out.extend_from_slice(&nonce);
+            out.extend_from_slice(payload);
+            let tag = cipher
+                .seal_in_place_separate_tag(ietf_nonce, Aad::from(&aad), &mut out[HEADER + NONCE..])
                 .map_err(|_| {
                     Error::InvalidConfig("the cookie cipher refused the payload".into())
                 })?;
-            out.extend_from_slice(&nonce);
-            out.extend_from_slice(&sealed);
+            out.extend_from_slice(tag.as_ref());
         }
         Protection::Signed => {
             out.extend_from_slice(payload);
@@ -109,7 +113,7 @@ pub(crate) fn open(
     cookie_name: &str,
     value: &str,
 ) -> Option<(Vec<u8>, usize)> {
-    let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
+    let mut bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
     let (header, body) = bytes.split_at_checked(HEADER)?;
     if header[0] != VERSION || header[1] != protection.tag() {
         return None;
@@ -117,19 +121,17 @@ pub(crate) fn open(
     let id = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
     let index = keys.iter().position(|key| key.id() == id)?;
     let key = &keys[index];
-    let payload = match protection {
+    // Where the payload lies in `bytes`, which becomes the payload: no second buffer.
+    let (start, end) = match protection {
         Protection::Encrypted => {
-            let (nonce, sealed) = body.split_at_checked(NONCE)?;
-            let nonce: &[u8; NONCE] = nonce.try_into().ok()?;
+            let nonce: [u8; NONCE] = body.get(..NONCE)?.try_into().ok()?;
             let aad = bound(header, cookie_name);
-            let (cipher, ietf_nonce) = xchacha(key, nonce).ok()?;
-            let mut opened = sealed.to_vec();
+            let (cipher, ietf_nonce) = xchacha(key, &nonce).ok()?;
+            let sealed = bytes.get_mut(HEADER + NONCE..)?;
             let plain = cipher
-                .open_in_place(ietf_nonce, Aad::from(&aad), &mut opened)
+                .open_in_place(ietf_nonce, Aad::from(&aad), sealed)
                 .ok()?;
-            let len = plain.len();
-            opened.truncate(len);
-            opened
+            (HEADER + NONCE, HEADER + NONCE + plain.len())
         }
         Protection::Signed => {
             let (payload, tag) = body.split_at_checked(body.len().checked_sub(TAG)?)?;
@@ -137,9 +139,12 @@ pub(crate) fn open(
                 .ok()?
                 .verify_slice(tag)
                 .ok()?;
-            payload.to_vec()
+            (HEADER, HEADER + payload.len())
         }
     };
+    bytes.truncate(end);
+    bytes.drain(..start);
+    let payload = bytes;
     Some((payload, index))
 }
 
