@@ -61,16 +61,26 @@ pub struct CookieSessions {
 }
 
 /// What the cookie carries, compactly.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Payload {
     /// The session's id: an identity for the session, never a lookup key.
     i: String,
     /// Created, unix seconds.
     c: i64,
     /// Expires, unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     e: Option<i64>,
     d: Map<String, Value>,
+}
+
+/// [`Payload`] as written: borrowed from the session, so sealing copies no data.
+#[derive(Serialize)]
+struct PayloadRef<'a> {
+    i: &'a str,
+    c: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    e: Option<i64>,
+    d: &'a Map<String, Value>,
 }
 
 impl CookieSessions {
@@ -193,11 +203,11 @@ impl CookieSessions {
     /// # Ok::<(), satchel::Error>(())
     /// ```
     pub fn seal(&self, cookie_name: &str, session: &Session) -> Result<String> {
-        let payload = Payload {
-            i: session.id().as_str().to_owned(),
+        let payload = PayloadRef {
+            i: session.id().as_str(),
             c: session.created_at().unix_timestamp(),
             e: session.expires_at().map(OffsetDateTime::unix_timestamp),
-            d: session.data().clone(),
+            d: session.data(),
         };
         let bytes = serde_json::to_vec(&payload).map_err(Error::Encode)?;
         let value = envelope::seal(self.protection, &self.keys[0], cookie_name, &bytes)?;
