@@ -242,7 +242,7 @@ mod tests {
     #[test]
     fn keys_spread_over_shards_and_within_each() {
         let mut shards = [0usize; SHARDS];
-        let (mut low_bits, mut top_bits) = ([0usize; 256], [0usize; 128]);
+        let (mut low_bits, mut top_bits) = ([0usize; 64], [0usize; 128]);
         for _ in 0..25_600 {
             let key = SessionId::generate().unwrap().storage_key();
             let shard = shard_of(&key);
@@ -252,7 +252,7 @@ mod tests {
                 let mut hasher = KeyHasher::default();
                 key.hash(&mut hasher);
                 let hash = hasher.finish();
-                low_bits[(hash & 0xff) as usize] += 1;
+                low_bits[(hash & 0x3f) as usize] += 1;
                 top_bits[(hash >> 57) as usize] += 1;
             }
         }
@@ -262,7 +262,9 @@ mod tests {
             "{shards:?}"
         );
         let used = |counts: &[usize]| counts.iter().filter(|&&n| n > 0).count();
-        assert!(used(&low_bits) > 200, "{low_bits:?}");
+        // About 400 keys in shard 0: a uniform hash leaves about 0.1 of 64 and 6 of 128
+        // values unused; a hash that shards and filters by the same bits uses 2 of 128.
+        assert!(used(&low_bits) > 56, "{low_bits:?}");
         assert!(used(&top_bits) > 100, "{top_bits:?}");
     }
 }
