@@ -14,7 +14,9 @@
 //! | `POST /api/login` | body `{"user": NAME}`; stores `user` and gives the session a new id |
 //! | `POST /api/logout` | deletes the session from the store and expires the cookie; 204 |
 //!
-//! A malformed body gets 400 with `{"error": "…"}` and changes nothing.
+//! A malformed body gets 400 with `{"error": "…"}` and changes nothing; a change that would
+//! take the session past its size or nesting limit ([`satchel::Limits`]) gets 413 with
+//! `{"error": "…"}`, changes nothing, and the session stays readable.
 
 mod api_error;
 mod page;

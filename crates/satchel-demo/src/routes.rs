@@ -31,14 +31,15 @@ pub(crate) async fn show(handle: SessionHandle) -> Result<Response, satchel::Err
     Ok(([(CACHE_CONTROL, "no-store")], Json(data)).into_response())
 }
 
-/// `PUT /api/session/{key}`: stores the body, any JSON value, under `key`.
+/// `PUT /api/session/{key}`: stores the body, any JSON value, under `key`; 413 when the
+/// session would pass its size or nesting limit (nothing changes then).
 pub(crate) async fn set_key(
     handle: SessionHandle,
     Path(key): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     let value: Value = parse(body)?;
-    handle.load().await?.insert_value(key, value);
+    handle.insert(key, value).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

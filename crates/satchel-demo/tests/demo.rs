@@ -245,6 +245,51 @@ async fn a_huge_body_is_refused_with_a_json_error() {
 }
 
 #[tokio::test]
+async fn a_session_past_its_limits_gets_413_and_stays_as_it_was() {
+    for_each_store(past_the_limits).await;
+}
+
+/// The issue's two attacks: 127 nested arrays, and a session grown 63 KiB at a time.
+async fn past_the_limits(app: Router) {
+    let cookie = send(&app, "PUT", "/api/session/a", None, "1")
+        .await
+        .cookie();
+    let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+    for cookie in [None, Some(cookie.as_str())] {
+        let reply = send(&app, "PUT", "/api/session/deep", cookie, &deep).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            reply.body
+        );
+        assert_json_error(&reply);
+        assert_eq!(reply.set_cookie, None);
+    }
+    let chunk = format!("\"{}\"", "x".repeat(63 * 1024));
+    let mut stored = 0;
+    loop {
+        let uri = format!("/api/session/k{stored}");
+        let reply = send(&app, "PUT", &uri, Some(&cookie), &chunk).await;
+        if reply.status == StatusCode::PAYLOAD_TOO_LARGE {
+            assert_json_error(&reply);
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::NO_CONTENT);
+        stored += 1;
+        assert!(stored < 20, "a session grew past 1 MiB");
+    }
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    let data = read.json();
+    assert_eq!(
+        data.as_object().unwrap().len(),
+        stored + 1,
+        "readable, as it was"
+    );
+    assert_eq!(data["a"], 1);
+}
+
+#[tokio::test]
 async fn a_counter_that_is_not_an_integer_is_a_conflict() {
     let app = app(MemoryStore::new());
     let cookie = send(&app, "PUT", "/api/session/count", None, r#""many""#)

@@ -4,7 +4,8 @@
 //! what the [`store`](crate::store) module docs promise: create never overwrites, a save
 //! merges the keys it changed into what is stored now, a deleted, rotated or expired
 //! session never comes back, list gives every key, prune deletes only what has expired,
-//! and touch moves the expiry but keeps the data.
+//! touch moves the expiry but keeps the data, and data past the shared [`Limits`](crate::Limits)
+//! is refused before anything is written while data at them reads back.
 //!
 //! # Example
 //! ```
@@ -18,6 +19,8 @@
 //! ```
 // The suite reports a broken contract the way tests do: by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+mod limits;
 
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -48,6 +51,9 @@ pub async fn run<S: SessionStore>(make: impl Fn(Clock) -> S) {
     delete_reports_whether_it_deleted(&make(now_clock())).await;
     list_gives_every_stored_key(&make(now_clock())).await;
     thousands_of_keys_round_trip(&make(now_clock())).await;
+    limits::deep_values_are_refused_before_any_write(&make(now_clock())).await;
+    limits::oversized_sessions_are_refused(&make(now_clock())).await;
+    limits::values_at_the_limit_round_trip(&make(now_clock())).await;
     let clock = now_clock();
     expired_sessions_are_never_returned(&make(clock.clone()), &clock).await;
     let clock = now_clock();
