@@ -290,6 +290,48 @@ async fn past_the_limits(app: Router) {
 }
 
 #[tokio::test]
+async fn every_store_gives_back_the_values_it_was_given() {
+    for_each_store(same_values_back).await;
+}
+
+/// What the werkzeug store once refused (500) or changed (`{"__int__": "5"}` read as 5).
+async fn same_values_back(app: Router) {
+    let values = [
+        r#"{"__bytes__":"!!"}"#,
+        r#"{"__int__":"5"}"#,
+        r#"{"__bytes__":"AP8="}"#,
+        r#"{"__dict__":{"__int__":"123456789012345678901234567890"}}"#,
+        r#""a\u0000b""#,
+        "18446744073709551615",
+        "-9223372036854775808",
+        "1e308",
+    ];
+    let cookie = send(&app, "PUT", "/api/session/first", None, "0")
+        .await
+        .cookie();
+    let mut expected = json!({"first": 0});
+    for (n, value) in values.iter().enumerate() {
+        let reply = send(
+            &app,
+            "PUT",
+            &format!("/api/session/v{n}"),
+            Some(&cookie),
+            value,
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{value}: {}",
+            reply.body
+        );
+        expected[format!("v{n}")] = serde_json::from_str(value).unwrap();
+    }
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(read.json(), expected);
+}
+
+#[tokio::test]
 async fn a_counter_that_is_not_an_integer_is_a_conflict() {
     let app = app(MemoryStore::new());
     let cookie = send(&app, "PUT", "/api/session/count", None, r#""many""#)
