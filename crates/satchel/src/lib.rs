@@ -9,6 +9,7 @@
 //!   concurrent requests that change different keys never lose each other's updates.
 //! - [`CookieSessions`]: the session sealed in the cookie instead, with no server state.
 //! - [`Expiry`]: idle and absolute timeouts, enforced by the server on every load.
+//! - [`csrf`]: a CSRF token bound to the session, for HTML forms.
 //! - [`SessionLayer`]: the tower middleware (axum, hyper) with every cookie setting, and
 //!   [`SessionHandle`], the request's session (an axum extractor).
 //!
@@ -47,6 +48,7 @@
 mod changes;
 mod clock;
 pub mod cookie;
+pub mod csrf;
 pub mod docs;
 mod error;
 mod expiry;
