@@ -14,9 +14,19 @@
 //! | `POST /api/login` | body `{"user": NAME}`; stores `user` and gives the session a new id |
 //! | `POST /api/logout` | deletes the session from the store and expires the cookie; 204 |
 //!
-//! A malformed body gets 400 with `{"error": "…"}` and changes nothing.
+//! Every form on the page carries the session's CSRF token ([`satchel::csrf`]): a form POST
+//! without it, or with another session's, gets 403 and changes nothing. The JSON API stays
+//! token-less: its bodies must be `Content-Type: application/json` (else 415, nothing
+//! changes), which a cross-site page cannot send without a CORS preflight, and any POST,
+//! PUT or DELETE that a browser marks as sent by another site (`Sec-Fetch-Site`, `Origin`)
+//! gets 403.
+//!
+//! A malformed body gets 400 with `{"error": "…"}` and changes nothing; a change that would
+//! take the session past its size or nesting limit ([`satchel::Limits`]) gets 413 with
+//! `{"error": "…"}`, changes nothing, and the session stays readable.
 
 mod api_error;
+mod origin;
 mod page;
 mod router;
 mod routes;

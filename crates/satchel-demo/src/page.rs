@@ -1,13 +1,16 @@
 //! The HTML page at `/` and its forms, which work without JavaScript: each form posts and
-//! is redirected (303) back to the page.
+//! is redirected (303) back to the page. Every form carries the session's CSRF token
+//! ([`satchel::csrf`]); a post without it, or with another session's, gets 403 and changes
+//! nothing. Showing the page therefore starts a session, to hold the token.
+
+use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use satchel::{Session, SessionHandle};
-use serde::Deserialize;
+use satchel::{Session, SessionHandle, csrf};
 use serde_json::Value;
 
 use crate::visitor::{self, COUNT, USER};
@@ -28,44 +31,73 @@ pre { background: #f6f6f6; padding: .7rem; border-radius: 4px; overflow-x: auto;
 code { font-size: .9em; }
 ";
 
-/// The login form's fields.
-#[derive(Debug, Deserialize)]
-pub(crate) struct LoginForm {
-    /// Who logs in.
-    user: String,
-}
+/// A posted form's fields, or why it could not be read.
+type Fields = Result<Form<HashMap<String, String>>, FormRejection>;
 
-/// `GET /`: the page. It only reads the session, so a first visit creates none.
+/// The form field that carries the CSRF token.
+const CSRF_FIELD: &str = "csrf";
+
+/// `GET /`: the page, with the session's CSRF token in each form.
 pub(crate) async fn show(handle: SessionHandle) -> Result<Response, satchel::Error> {
-    let html = render(&*handle.load().await?);
+    let token = csrf::token(&handle).await?;
+    let html = render(&*handle.load().await?, &token);
     Ok(([(CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
+/// The form's fields once its CSRF token is the session's; else the 403 to answer.
+async fn checked(
+    handle: &SessionHandle,
+    form: Fields,
+) -> Result<HashMap<String, String>, Response> {
+    let fields = form.map(|Form(fields)| fields).unwrap_or_default();
+    let presented = fields.get(CSRF_FIELD).map_or("", String::as_str);
+    match csrf::verify(handle, presented).await {
+        Ok(true) => Ok(fields),
+        Ok(false) => Err(problem(
+            StatusCode::FORBIDDEN,
+            "This form is out of date or came from another site; reload the page and try again.",
+        )),
+        Err(err) => Err(err.into_response()),
+    }
+}
+
 /// `POST /login`: logs the user in (new session id) and goes back to the page.
-pub(crate) async fn login(
-    handle: SessionHandle,
-    form: Result<Form<LoginForm>, FormRejection>,
-) -> Result<Response, satchel::Error> {
-    let user = match form {
-        Ok(Form(LoginForm { user })) => user,
-        // 400 for every bad form, as for the API's bodies (axum says 422 for a missing field).
-        Err(rejection) => return Ok(problem(StatusCode::BAD_REQUEST, &rejection.body_text())),
+pub(crate) async fn login(handle: SessionHandle, form: Fields) -> Result<Response, satchel::Error> {
+    let fields = match checked(&handle, form).await {
+        Ok(fields) => fields,
+        Err(refused) => return Ok(refused),
     };
-    if let Err(why) = visitor::check_user(&user) {
+    // 400 for every bad form, as for the API's bodies.
+    let Some(user) = fields.get("user") else {
+        return Ok(problem(
+            StatusCode::BAD_REQUEST,
+            "the form has no `user` field",
+        ));
+    };
+    if let Err(why) = visitor::check_user(user) {
         return Ok(problem(StatusCode::BAD_REQUEST, why));
     }
-    visitor::log_in(&mut *handle.load().await?, &user)?;
+    visitor::log_in(&mut *handle.load().await?, user)?;
     Ok(back_to_page())
 }
 
 /// `POST /logout`: ends the session and goes back to the page.
-pub(crate) async fn logout(handle: SessionHandle) -> Result<Response, satchel::Error> {
+pub(crate) async fn logout(
+    handle: SessionHandle,
+    form: Fields,
+) -> Result<Response, satchel::Error> {
+    if let Err(refused) = checked(&handle, form).await {
+        return Ok(refused);
+    }
     handle.load().await?.destroy();
     Ok(back_to_page())
 }
 
 /// `POST /count`: adds one to the counter and goes back to the page.
-pub(crate) async fn count(handle: SessionHandle) -> Result<Response, satchel::Error> {
+pub(crate) async fn count(handle: SessionHandle, form: Fields) -> Result<Response, satchel::Error> {
+    if let Err(refused) = checked(&handle, form).await {
+        return Ok(refused);
+    }
     if visitor::increment(&mut *handle.load().await?)?.is_none() {
         let why = "The counter holds something other than an integer; delete `count` to restart.";
         return Ok(problem(StatusCode::CONFLICT, why));
@@ -88,8 +120,8 @@ fn problem(status: StatusCode, why: &str) -> Response {
     (status, Html(body)).into_response()
 }
 
-/// The page for `session`.
-fn render(session: &Session) -> String {
+/// The page for `session`, its forms carrying `token`.
+fn render(session: &Session, token: &str) -> String {
     let count = session
         .get_value(COUNT)
         .map_or_else(|| "0".to_owned(), text);
@@ -98,11 +130,15 @@ fn render(session: &Session) -> String {
         None => "Nobody is logged in.".to_owned(),
     };
     let data = format!("{:#}", Value::Object(session.data().clone()));
-    html(&escape(&count), &who, &escape(&data))
+    let csrf = format!(
+        r#"<input type="hidden" name="{CSRF_FIELD}" value="{}">"#,
+        escape(token)
+    );
+    html(&escape(&count), &who, &escape(&data), &csrf)
 }
 
-/// The page around its three parts, already escaped.
-fn html(count: &str, who: &str, data: &str) -> String {
+/// The page around its parts, already escaped; `csrf` is the hidden field of every form.
+fn html(count: &str, who: &str, data: &str, csrf: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -113,13 +149,13 @@ fn html(count: &str, who: &str, data: &str) -> String {
 <p class="lead">One session, kept server-side; the browser holds only its id.</p>
 <section><h2>Visits counted</h2>
 <p class="count">{count}</p>
-<form method="post" action="/count"><button type="submit">Count one more</button></form>
+<form method="post" action="/count">{csrf}<button type="submit">Count one more</button></form>
 </section>
 <section><h2>Who you are</h2>
 <p>{who}</p>
-<form method="post" action="/login"><input name="user" placeholder="your name" required aria-label="your name">
+<form method="post" action="/login">{csrf}<input name="user" placeholder="your name" required aria-label="your name">
 <button type="submit">Log in</button></form>
-<form method="post" action="/logout"><button type="submit" class="quiet">Log out</button></form>
+<form method="post" action="/logout">{csrf}<button type="submit" class="quiet">Log out</button></form>
 </section>
 <section><h2>Session data</h2>
 <pre><code>{data}</code></pre>

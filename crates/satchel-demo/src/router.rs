@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use satchel::{SessionLayer, SessionStore};
 
-use crate::{page, routes};
+use crate::{origin, page, routes};
 
 /// Request bodies are small JSON values or forms; anything bigger is refused (413), so a
 /// client cannot grow a session file by megabytes in one request.
@@ -34,4 +34,6 @@ pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
         .route("/api/logout", post(routes::logout))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(layer)
+        // Outermost: a cross-site request is refused before its session is even read.
+        .layer(axum::middleware::from_fn(origin::same_site_only))
 }

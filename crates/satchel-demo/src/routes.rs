@@ -1,13 +1,13 @@
-//! The JSON API under `/api`. Bodies are read as raw bytes and parsed here, whatever their
-//! Content-Type (`curl -d` sends a form type), and always before the session is loaded, so
-//! a bad body changes nothing.
+//! The JSON API under `/api`. Bodies must be `Content-Type: application/json` (415 else:
+//! a cross-site form can send only form and text types), and are parsed here before the
+//! session is loaded, so a bad body changes nothing.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use satchel::SessionHandle;
 use serde::Deserialize;
@@ -31,14 +31,16 @@ pub(crate) async fn show(handle: SessionHandle) -> Result<Response, satchel::Err
     Ok(([(CACHE_CONTROL, "no-store")], Json(data)).into_response())
 }
 
-/// `PUT /api/session/{key}`: stores the body, any JSON value, under `key`.
+/// `PUT /api/session/{key}`: stores the body, any JSON value, under `key`; 413 when the
+/// session would pass its size or nesting limit (nothing changes then).
 pub(crate) async fn set_key(
     handle: SessionHandle,
     Path(key): Path<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let value: Value = parse(body)?;
-    handle.load().await?.insert_value(key, value);
+    let value: Value = parse(&headers, body)?;
+    handle.insert(key, value).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -66,9 +68,10 @@ pub(crate) async fn count(handle: SessionHandle) -> Result<Json<Value>, ApiError
 /// `POST /api/login`: stores `user` and gives the session a new id.
 pub(crate) async fn login(
     handle: SessionHandle,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Login { user } = parse(body)?;
+    let Login { user } = parse(&headers, body)?;
     visitor::check_user(&user).map_err(ApiError::bad_request)?;
     visitor::log_in(&mut *handle.load().await?, &user)?;
     Ok(Json(json!({ "user": user })))
@@ -81,7 +84,16 @@ pub(crate) async fn logout(handle: SessionHandle) -> Result<StatusCode, satchel:
 }
 
 /// The body as JSON of type `T`, or the 4xx that says what is wrong with it.
-fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+fn parse<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::Client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be sent as `Content-Type: application/json`".into(),
+        ));
+    }
     let bytes =
         body.map_err(|rejection| ApiError::Client(rejection.status(), rejection.body_text()))?;
     serde_json::from_slice(&bytes).map_err(|err| {
@@ -92,4 +104,13 @@ fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, 
         };
         ApiError::bad_request(format!("{what}: {err}"))
     })
+}
+
+/// Whether the request says its body is JSON (`application/json`, parameters allowed).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }

@@ -37,11 +37,31 @@ impl Reply {
     }
 }
 
-/// One request through the app; `body` is sent without a Content-Type, as `curl` users might.
+/// One request through the app; a `body` is sent as JSON, as the API requires.
 async fn send(app: &Router, method: &str, uri: &str, cookie: Option<&str>, body: &str) -> Reply {
+    let json = (!body.is_empty()).then_some("application/json");
+    send_with(app, method, uri, cookie, json, &[], body).await
+}
+
+/// One request with `content_type` (if any) and `headers` added.
+async fn send_with(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
+    }
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let request = request.body(Body::from(body.to_owned())).unwrap();
     reply(app.clone().oneshot(request).await.unwrap()).await
@@ -202,7 +222,8 @@ async fn malformed_bodies(app: Router) {
     ];
     for (method, uri, body) in bad {
         for cookie in [None, Some(cookie.as_str())] {
-            let reply = send(&app, method, uri, cookie, body).await;
+            let json = Some("application/json");
+            let reply = send_with(&app, method, uri, cookie, json, &[], body).await;
             assert_eq!(
                 reply.status,
                 StatusCode::BAD_REQUEST,
@@ -245,6 +266,93 @@ async fn a_huge_body_is_refused_with_a_json_error() {
 }
 
 #[tokio::test]
+async fn a_session_past_its_limits_gets_413_and_stays_as_it_was() {
+    for_each_store(past_the_limits).await;
+}
+
+/// The issue's two attacks: 127 nested arrays, and a session grown 63 KiB at a time.
+async fn past_the_limits(app: Router) {
+    let cookie = send(&app, "PUT", "/api/session/a", None, "1")
+        .await
+        .cookie();
+    let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+    for cookie in [None, Some(cookie.as_str())] {
+        let reply = send(&app, "PUT", "/api/session/deep", cookie, &deep).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            reply.body
+        );
+        assert_json_error(&reply);
+        assert_eq!(reply.set_cookie, None);
+    }
+    let chunk = format!("\"{}\"", "x".repeat(63 * 1024));
+    let mut stored = 0;
+    loop {
+        let uri = format!("/api/session/k{stored}");
+        let reply = send(&app, "PUT", &uri, Some(&cookie), &chunk).await;
+        if reply.status == StatusCode::PAYLOAD_TOO_LARGE {
+            assert_json_error(&reply);
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::NO_CONTENT);
+        stored += 1;
+        assert!(stored < 20, "a session grew past 1 MiB");
+    }
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    let data = read.json();
+    assert_eq!(
+        data.as_object().unwrap().len(),
+        stored + 1,
+        "readable, as it was"
+    );
+    assert_eq!(data["a"], 1);
+}
+
+#[tokio::test]
+async fn every_store_gives_back_the_values_it_was_given() {
+    for_each_store(same_values_back).await;
+}
+
+/// What the werkzeug store once refused (500) or changed (`{"__int__": "5"}` read as 5).
+async fn same_values_back(app: Router) {
+    let values = [
+        r#"{"__bytes__":"!!"}"#,
+        r#"{"__int__":"5"}"#,
+        r#"{"__bytes__":"AP8="}"#,
+        r#"{"__dict__":{"__int__":"123456789012345678901234567890"}}"#,
+        r#""a\u0000b""#,
+        "18446744073709551615",
+        "-9223372036854775808",
+        "1e308",
+    ];
+    let cookie = send(&app, "PUT", "/api/session/first", None, "0")
+        .await
+        .cookie();
+    let mut expected = json!({"first": 0});
+    for (n, value) in values.iter().enumerate() {
+        let reply = send(
+            &app,
+            "PUT",
+            &format!("/api/session/v{n}"),
+            Some(&cookie),
+            value,
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{value}: {}",
+            reply.body
+        );
+        expected[format!("v{n}")] = serde_json::from_str(value).unwrap();
+    }
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(read.json(), expected);
+}
+
+#[tokio::test]
 async fn a_counter_that_is_not_an_integer_is_a_conflict() {
     let app = app(MemoryStore::new());
     let cookie = send(&app, "PUT", "/api/session/count", None, r#""many""#)
@@ -258,11 +366,11 @@ async fn a_counter_that_is_not_an_integer_is_a_conflict() {
 }
 
 #[tokio::test]
-async fn the_page_reads_without_creating_a_session() {
-    for_each_store(page_without_cookie).await;
+async fn the_page_gives_every_form_the_sessions_csrf_token() {
+    for_each_store(page_tokens).await;
 }
 
-async fn page_without_cookie(app: Router) {
+async fn page_tokens(app: Router) {
     let page = send(&app, "GET", "/", None, "").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -270,13 +378,130 @@ async fn page_without_cookie(app: Router) {
         "{}",
         page.content_type
     );
-    assert_eq!(page.set_cookie, None, "the page must not create a session");
+    // The token lives in the session, so the page starts one.
+    let (cookie, token) = (page.cookie(), csrf_token(&page));
+    assert_eq!(page.body.matches(&format!(r#"value="{token}""#)).count(), 3);
     assert!(
         page.body
             .contains(r#"<form method="post" action="/login">"#)
     );
     assert!(page.body.contains(r#"<input name="user""#));
     assert!(page.body.contains("Nobody is logged in."));
+    let again = send(&app, "GET", "/", Some(&cookie), "").await;
+    assert_eq!(csrf_token(&again), token, "one token per session");
+    assert_eq!(again.set_cookie, None);
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf_token(page: &Reply) -> String {
+    let (_, rest) = page
+        .body
+        .split_once(r#"name="csrf" value=""#)
+        .expect("a token");
+    rest.split('"').next().unwrap().to_owned()
+}
+
+/// A visitor who opened the page: the session cookie and the forms' token.
+async fn visitor(app: &Router) -> (String, String) {
+    let page = send(app, "GET", "/", None, "").await;
+    (page.cookie(), csrf_token(&page))
+}
+
+#[tokio::test]
+async fn forms_without_the_sessions_token_get_403_and_change_nothing() {
+    for_each_store(forged_forms).await;
+}
+
+async fn forged_forms(app: Router) {
+    let (cookie, token) = visitor(&app).await;
+    let (other_cookie, other_token) = visitor(&app).await;
+    assert_ne!(token, other_token);
+    let forged = ["", "csrf=", "csrf=guess", &format!("csrf={other_token}")];
+    for uri in ["/login", "/count", "/logout"] {
+        for body in forged {
+            let body = format!("{body}&user=mallory");
+            let reply = post_form(&app, uri, Some(&cookie), &body).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri} {body}");
+            assert_eq!(reply.set_cookie, None, "{uri} {body}");
+        }
+        // Login CSRF: a visitor without a session, posted to by another site.
+        let reply = post_form(&app, uri, None, &format!("csrf={token}&user=mallory")).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{uri} without a session"
+        );
+        assert_eq!(reply.set_cookie, None);
+    }
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(
+        read.json().as_object().unwrap().len(),
+        1,
+        "only the token: {}",
+        read.body
+    );
+    let other = send(&app, "GET", "/api/session", Some(&other_cookie), "").await;
+    assert_eq!(other.json().as_object().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn cross_site_and_non_json_api_requests_are_refused() {
+    let app = app(MemoryStore::new());
+    let cookie = send(&app, "PUT", "/api/session/a", None, "1")
+        .await
+        .cookie();
+    let cross = [
+        [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ],
+        [("sec-fetch-site", "same-site"), ("host", "t")],
+        [("origin", "https://evil.example"), ("host", "t")],
+    ];
+    for headers in cross {
+        for (method, uri, body) in [
+            ("POST", "/api/counter", ""),
+            ("POST", "/api/logout", ""),
+            ("POST", "/api/login", r#"{"user": "mallory"}"#),
+            ("PUT", "/api/session/a", "2"),
+            ("DELETE", "/api/session/a", ""),
+            ("POST", "/login", "user=mallory"),
+        ] {
+            let json = Some("application/json");
+            let reply = send_with(&app, method, uri, Some(&cookie), json, &headers, body).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{method} {uri} {headers:?}"
+            );
+            assert_json_error(&reply);
+        }
+    }
+    // This site's own requests pass.
+    let same = [("sec-fetch-site", "same-origin")];
+    let reply = send_with(&app, "POST", "/api/counter", Some(&cookie), None, &same, "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        for (method, uri, body) in [
+            ("PUT", "/api/session/a", "2"),
+            ("POST", "/api/login", r#"{"user": "mallory"}"#),
+        ] {
+            let reply = send_with(&app, method, uri, Some(&cookie), content_type, &[], body).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{content_type:?}"
+            );
+            assert_json_error(&reply);
+            assert_eq!(reply.set_cookie, None);
+        }
+    }
+    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+    assert_eq!(read.json(), json!({"a": 1, "count": 1}));
 }
 
 #[tokio::test]
@@ -285,11 +510,15 @@ async fn the_page_forms_log_in_count_and_log_out() {
 }
 
 async fn page_forms(app: Router) {
-    let login = post_form(&app, "/login", None, "user=%3Cb%3Ebob%3C%2Fb%3E").await;
+    let (visitor, token) = visitor(&app).await;
+    let body = format!("csrf={token}&user=%3Cb%3Ebob%3C%2Fb%3E");
+    let login = post_form(&app, "/login", Some(&visitor), &body).await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
     assert_eq!(login.location.as_deref(), Some("/"));
     let cookie = login.cookie();
-    let counted = post_form(&app, "/count", Some(&cookie), "").await;
+    assert_ne!(cookie, visitor, "login gives the session a new id");
+    let csrf = format!("csrf={token}");
+    let counted = post_form(&app, "/count", Some(&cookie), &csrf).await;
     assert_eq!(counted.status, StatusCode::SEE_OTHER);
 
     let page = send(&app, "GET", "/", Some(&cookie), "").await;
@@ -308,7 +537,7 @@ async fn page_forms(app: Router) {
         page.body
     );
 
-    let logout = post_form(&app, "/logout", Some(&cookie), "").await;
+    let logout = post_form(&app, "/logout", Some(&cookie), &csrf).await;
     assert_eq!(logout.status, StatusCode::SEE_OTHER);
     assert!(logout.set_cookie.unwrap().contains("Max-Age=0"));
     let page = send(&app, "GET", "/", Some(&cookie), "").await;
@@ -318,8 +547,10 @@ async fn page_forms(app: Router) {
 #[tokio::test]
 async fn a_blank_login_form_is_refused() {
     let app = app(MemoryStore::new());
+    let (cookie, token) = visitor(&app).await;
     for body in ["user=", "user=+++", "name=alice"] {
-        let reply = post_form(&app, "/login", None, body).await;
+        let body = format!("csrf={token}&{body}");
+        let reply = post_form(&app, "/login", Some(&cookie), &body).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(reply.set_cookie, None, "{body}");
     }

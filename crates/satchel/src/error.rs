@@ -32,13 +32,21 @@ pub enum Error {
     /// A change could not be applied because the session changed concurrently.
     #[error("the session changed concurrently; the change was not applied")]
     Conflict,
-    /// A session kept in a cookie would not fit in one (`size` bytes of name and value,
-    /// over `limit`); nothing was sent.
-    #[error("the session needs a {size}-byte cookie, over the {limit}-byte limit")]
+    /// The session's data would pass its size limit ([`Limits`](crate::Limits), in bytes of
+    /// compact JSON), or a cookie session would not fit in a cookie (name and value over
+    /// 4096 bytes); nothing was written or sent.
+    #[error("the session would take {size} bytes, over the {limit}-byte limit")]
     TooLarge {
-        /// The cookie's name and value, in bytes.
+        /// The bytes it would take.
         size: usize,
-        /// The most browsers keep.
+        /// The most allowed.
+        limit: usize,
+    },
+    /// A value would nest deeper than the session's [`Limits`](crate::Limits) allow; nothing
+    /// was written.
+    #[error("a session value nests deeper than the {limit}-level limit")]
+    TooDeep {
+        /// The deepest nesting allowed.
         limit: usize,
     },
     /// The request's session is held by a live [`SessionGuard`](crate::SessionGuard) (of the

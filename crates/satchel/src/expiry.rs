@@ -203,16 +203,34 @@ impl Expiry {
         }
     }
 
-    /// Whether `session` has ended at `now`, by its stored deadline or by this policy's
-    /// absolute timeout (which may be shorter than when it was stored).
+    /// Whether `session` has ended at `now`: by its stored deadline, by this policy's
+    /// absolute timeout, or by its idle timeout, either of which may be shorter than when
+    /// the session was stored.
+    ///
+    /// A deadline further off than `now` plus the idle timeout was set under a longer one
+    /// (or none), and when the session was last used cannot be told from it: such a
+    /// session is kept only while it is younger than the idle timeout, since only then can
+    /// it not have been idle that long. So a shortened idle timeout applies to every
+    /// session at its next request, at the price of ending some that were active shortly
+    /// before the change.
     ///
     /// # Example
     /// ```
     /// use satchel::{Expiry, Session, SessionId};
+    /// use time::Duration;
+    ///
     /// let session = Session::new(SessionId::generate()?);
-    /// let much_later = session.created_at() + time::Duration::days(1);
+    /// let much_later = session.created_at() + Duration::days(1);
     /// assert!(Expiry::new().is_expired(&session, much_later));
     /// assert!(!Expiry::never().is_expired(&session, much_later));
+    ///
+    /// // Stored under a one-hour idle timeout, judged under ten minutes 11 minutes later.
+    /// let mut stored = session.clone();
+    /// stored.set_expires_at(Some(stored.created_at() + Duration::hours(1)));
+    /// let now = stored.created_at() + Duration::minutes(11);
+    /// let shorter = Expiry::new().with_idle_timeout(Duration::minutes(10));
+    /// assert!(shorter.is_expired(&stored, now));
+    /// assert!(!Expiry::new().with_idle_timeout(Duration::hours(1)).is_expired(&stored, now));
     /// # Ok::<(), satchel::Error>(())
     /// ```
     #[must_use]
@@ -222,11 +240,28 @@ impl Expiry {
             .absolute
             .and_then(|absolute| session.created_at().checked_add(absolute))
             .is_some_and(|end| end <= now);
-        stored || absolute
+        stored || absolute || self.outlived_idle(session, now)
+    }
+
+    /// A deadline set under a longer idle timeout, on a session old enough to have been
+    /// idle for the whole of the current one.
+    fn outlived_idle(&self, session: &Session, now: OffsetDateTime) -> bool {
+        let Some(idle) = self.idle else {
+            return false;
+        };
+        let (Some(allowed), Some(young_until)) = (
+            now.checked_add(idle),
+            session.created_at().checked_add(idle),
+        ) else {
+            return false;
+        };
+        let longer = session.expires_at().is_none_or(|at| at > allowed);
+        longer && young_until <= now
     }
 
     /// The new deadline to write for a session that was only read, if it moved by at least
-    /// the touch interval; `None` when no write is due.
+    /// the touch interval, or if it comes earlier than the stored one (set under a longer
+    /// timeout); `None` when no write is due.
     ///
     /// # Example
     /// ```
@@ -251,7 +286,7 @@ impl Expiry {
             self.touch_interval.min(idle / 2)
         });
         match session.expires_at() {
-            Some(current) if moved - current < interval => None,
+            Some(current) if current <= moved && moved - current < interval => None,
             _ => Some(moved),
         }
     }

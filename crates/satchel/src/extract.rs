@@ -3,6 +3,7 @@
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
+use http::header::CONTENT_TYPE;
 use http::request::Parts;
 
 use crate::error::Error;
@@ -32,16 +33,26 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
     }
 }
 
-/// A session error answers 500 with an empty body; the cause goes to the log only.
+/// A session past its [`Limits`](crate::Limits) answers 413 with `{"error": "…"}` (the
+/// client's doing, and nothing was written); any other session error answers 500 with an
+/// empty body, the cause going to the log only.
 ///
 /// # Example
 /// ```
 /// use axum_core::response::IntoResponse;
 /// let response = satchel::Error::Conflict.into_response();
 /// assert_eq!(response.status(), 500);
+/// let response = satchel::Error::TooDeep { limit: 32 }.into_response();
+/// assert_eq!(response.status(), 413);
+/// assert_eq!(response.headers()["content-type"], "application/json");
 /// ```
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        if matches!(self, Self::TooLarge { .. } | Self::TooDeep { .. }) {
+            let body = serde_json::json!({ "error": self.to_string() }).to_string();
+            let json = [(CONTENT_TYPE, "application/json")];
+            return (StatusCode::PAYLOAD_TOO_LARGE, json, body).into_response();
+        }
         tracing::error!(error = %self, "session error; answering 500");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     }

@@ -12,6 +12,7 @@ use tracing::Instrument as _;
 
 use crate::error::{Error, Result};
 use crate::expiry::Expiry;
+use crate::limits::Limits;
 use crate::middleware::Loader;
 use crate::session::Session;
 use crate::store::{AnyStore, SessionStore};
@@ -49,6 +50,7 @@ pub struct SessionHandle {
 struct Shared {
     loader: Loader,
     expiry: Expiry,
+    limits: Limits,
     slot: Mutex<Slot>,
     /// Held while the session is read from the store, so it is read once.
     loading: tokio::sync::Mutex<()>,
@@ -56,6 +58,9 @@ struct Shared {
     returned: Notify,
 }
 
+// One slot per request, never in a collection: boxing the session would only add an
+// allocation to every request.
+#[allow(clippy::large_enum_variant)]
 enum Slot {
     /// Not read yet: the cookie's value, kept until a load succeeds so that a retry after
     /// a store error finds the same session instead of a fresh one.
@@ -81,17 +86,25 @@ impl SessionHandle {
         Self::for_request(
             Loader::Store(AnyStore::new(store)),
             Expiry::default(),
+            Limits::default(),
             cookie,
         )
     }
 
-    /// The middleware's handle: sessions come through `loader`, and are refused past
-    /// `expiry`'s absolute timeout even if they were stored under a longer one.
-    pub(crate) fn for_request(loader: Loader, expiry: Expiry, cookie: Option<String>) -> Self {
+    /// The middleware's handle: sessions come through `loader`, are refused past
+    /// `expiry`'s timeouts even if they were stored under longer ones, and are held to
+    /// `limits`.
+    pub(crate) fn for_request(
+        loader: Loader,
+        expiry: Expiry,
+        limits: Limits,
+        cookie: Option<String>,
+    ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 loader,
                 expiry,
+                limits,
                 slot: Mutex::new(Slot::Unloaded(cookie)),
                 loading: tokio::sync::Mutex::new(()),
                 returned: Notify::new(),
@@ -134,7 +147,7 @@ impl SessionHandle {
         if let Some(session) = self.lend()? {
             return Ok(self.guard(session));
         }
-        let session = self.fetch(cookie).await?;
+        let session = self.fetch(cookie).await?.with_limits(self.shared.limits);
         let mut slot = self.slot();
         if matches!(*slot, Slot::Committed) {
             return Err(Error::SessionClosed);

@@ -9,6 +9,7 @@
 //!   concurrent requests that change different keys never lose each other's updates.
 //! - [`CookieSessions`]: the session sealed in the cookie instead, with no server state.
 //! - [`Expiry`]: idle and absolute timeouts, enforced by the server on every load.
+//! - [`csrf`]: a CSRF token bound to the session, for HTML forms.
 //! - [`SessionLayer`]: the tower middleware (axum, hyper) with every cookie setting, and
 //!   [`SessionHandle`], the request's session (an axum extractor).
 //!
@@ -47,6 +48,7 @@
 mod changes;
 mod clock;
 pub mod cookie;
+pub mod csrf;
 pub mod docs;
 mod error;
 mod expiry;
@@ -55,6 +57,7 @@ mod extract;
 mod handle;
 mod id;
 mod id_policy;
+mod limits;
 pub mod middleware;
 mod record;
 mod session;
@@ -74,6 +77,7 @@ pub use crate::expiry::Expiry;
 pub use crate::handle::{SessionGuard, SessionHandle};
 pub use crate::id::{SessionId, StorageKey};
 pub use crate::id_policy::IdPolicy;
+pub use crate::limits::Limits;
 pub use crate::middleware::SessionLayer;
 pub use crate::record::Record;
 pub use crate::session::Session;

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::{SessionId, StorageKey};
 use crate::id_policy::IdPolicy;
+use crate::limits::{self, Limits, Tally};
 use crate::record::Record;
 
 /// A session: string keys mapped to JSON-compatible values, plus what werkzeug's `Session`
@@ -48,6 +49,9 @@ pub struct Session {
     /// The current id's storage key, as the store that loaded the session computed it:
     /// a save then needs no second SHA-256.
     key: Option<(IdPolicy, StorageKey)>,
+    limits: Limits,
+    /// The data's size as it changes, so the limit check costs only what changed.
+    tally: Tally,
 }
 
 /// Where a session stands with its store: each save is a `match` on it.
@@ -114,6 +118,8 @@ impl Session {
             cleared: false,
             touched: BTreeSet::new(),
             key: None,
+            limits: Limits::default(),
+            tally: Tally::default(),
         }
     }
 
@@ -269,16 +275,20 @@ impl Session {
     /// # Ok::<(), satchel::Error>(())
     /// ```
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.tally.start(&self.data);
         let value = self.data.get_mut(key)?;
+        self.tally.lend(key, value);
         self.is_modified = true;
         self.touched.insert(key.to_owned());
         Some(value)
     }
 
-    /// Stores `value` under `key`, returning the previous value.
+    /// Stores `value` under `key`, returning the previous value; refuses it, changing
+    /// nothing, when the session would pass its [`Limits`].
     ///
     /// # Errors
-    /// [`Error::Encode`] when `value` cannot become JSON (e.g. a map with non-string keys).
+    /// [`Error::Encode`] when `value` cannot become JSON (e.g. a map with non-string keys);
+    /// [`Error::TooLarge`] or [`Error::TooDeep`] past the session's limits.
     ///
     /// # Example
     /// ```
@@ -293,11 +303,27 @@ impl Session {
         value: T,
     ) -> Result<Option<Value>> {
         let value = serde_json::to_value(value).map_err(Error::Encode)?;
-        Ok(self.insert_value(key, value))
+        self.insert_checked(key.into(), value)
+    }
+
+    /// [`Session::insert_value`], after checking the session's limits.
+    fn insert_checked(&mut self, key: String, value: Value) -> Result<Option<Value>> {
+        self.tally.start(&self.data);
+        let (bytes, _) = limits::check_value(&self.tally, &self.data, &key, &value, self.limits)?;
+        Ok(self.put(key, value, bytes, false))
+    }
+
+    fn put(&mut self, key: String, value: Value, bytes: usize, too_deep: bool) -> Option<Value> {
+        self.is_modified = true;
+        let old = self.data.insert(key.clone(), value);
+        self.tally.set(&key, old.as_ref(), bytes, too_deep);
+        self.touched.insert(key);
+        old
     }
 
     /// Stores a JSON value under `key`, returning the previous value. Marks the session
-    /// modified even when the value is the same, as werkzeug does.
+    /// modified even when the value is the same, as werkzeug does. Unlike
+    /// [`Session::insert`] it cannot fail: the [`Limits`] are checked when it is saved.
     ///
     /// # Example
     /// ```
@@ -308,9 +334,9 @@ impl Session {
     /// ```
     pub fn insert_value(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
         let key = key.into();
-        self.is_modified = true;
-        self.touched.insert(key.clone());
-        self.data.insert(key, value)
+        self.tally.start(&self.data);
+        let (bytes, depth) = limits::entry(&key, &value, self.limits.max_depth());
+        self.put(key, value, bytes, depth > self.limits.max_depth())
     }
 
     /// Removes `key` and returns its value decoded into `T`; `Ok(None)` when it was absent.
@@ -345,7 +371,9 @@ impl Session {
     /// # Ok::<(), satchel::Error>(())
     /// ```
     pub fn remove_value(&mut self, key: &str) -> Option<Value> {
+        self.tally.start(&self.data);
         let value = self.data.remove(key)?;
+        self.tally.forget(key, Some(&value));
         self.is_modified = true;
         self.touched.insert(key.to_owned());
         Some(value)
@@ -356,7 +384,8 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Decode`] when the stored value does not fit `T` (nothing changes then);
-    /// [`Error::Encode`] when the new value cannot become JSON.
+    /// [`Error::Encode`] when the new value cannot become JSON; [`Error::TooLarge`] or
+    /// [`Error::TooDeep`] past the session's limits (nothing changes then either).
     ///
     /// # Example
     /// ```
@@ -373,7 +402,7 @@ impl Session {
     {
         let new = change(self.get::<T>(key)?);
         let value = serde_json::to_value(&new).map_err(Error::Encode)?;
-        self.insert_value(key, value);
+        self.insert_checked(key.to_owned(), value)?;
         Ok(new)
     }
 
@@ -390,8 +419,43 @@ impl Session {
     pub fn clear(&mut self) {
         self.data.clear();
         self.touched.clear();
+        self.tally.clear();
         self.cleared = true;
         self.is_modified = true;
+    }
+
+    /// The same session under other [`Limits`] (the middleware gives each session the
+    /// layer's, [`SessionLayer::with_limits`](crate::SessionLayer::with_limits)).
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{Limits, Session, SessionId};
+    /// let session = Session::new(SessionId::generate()?).with_limits(Limits::new().with_max_depth(4));
+    /// assert_eq!(session.limits().max_depth(), 4);
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits the session's data is held to.
+    ///
+    /// # Example
+    /// ```
+    /// let session = satchel::Session::new(satchel::SessionId::generate()?);
+    /// assert_eq!(session.limits(), satchel::Limits::default());
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Checks the data against the session's limits before a save writes it.
+    pub(crate) fn check_limits(&mut self) -> Result<()> {
+        self.tally.check(&self.data, self.limits)
     }
 
     /// Whether `key` is present.

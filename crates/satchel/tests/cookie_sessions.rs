@@ -207,11 +207,49 @@ async fn a_five_kib_session_is_refused_with_a_clear_error() {
 
     let app = app(SessionLayer::in_cookie(store));
     let response = send(&app, "POST", "/insert/blob", None, &"x".repeat(5 * 1024)).await;
-    assert_eq!(response.status(), 500);
+    assert_eq!(response.status(), 413);
     assert!(
         set_cookie_header(&response).is_none(),
         "no truncated cookie is sent"
     );
+}
+
+/// The shared depth limit holds in cookies too: a deep value is refused with 413, through
+/// the handle at once or at the commit, and no cookie is sent.
+#[tokio::test]
+async fn a_deep_value_is_refused_in_a_cookie_session() {
+    let deep = (0..127).fold(json!(1), |inner, _| json!([inner]));
+    let checked = deep.clone();
+    let app = axum::Router::new()
+        .route(
+            "/checked",
+            axum::routing::post(move |handle: satchel::SessionHandle| {
+                let value = checked.clone();
+                async move { handle.insert("deep", value).await }
+            }),
+        )
+        .route(
+            "/unchecked",
+            axum::routing::post(move |handle: satchel::SessionHandle| {
+                let value = deep.clone();
+                async move {
+                    handle.load().await?.insert_value("deep", value);
+                    Ok::<_, Error>(())
+                }
+            }),
+        )
+        .layer(SessionLayer::in_cookie(CookieSessions::new(key(1))));
+    let checked = send(&app, "POST", "/checked", None, "").await;
+    assert_eq!(checked.status(), 413);
+    assert!(set_cookie_header(&checked).is_none());
+    assert!(
+        body_text(checked)
+            .await
+            .contains("deeper than the 32-level limit")
+    );
+    let unchecked = send(&app, "POST", "/unchecked", None, "").await;
+    assert_eq!(unchecked.status(), 413);
+    assert!(set_cookie_header(&unchecked).is_none());
 }
 
 #[tokio::test]

@@ -121,6 +121,41 @@ async fn a_shorter_absolute_timeout_applies_to_sessions_stored_under_a_longer_on
     assert!(is_alive(&lenient, &cookie).await);
 }
 
+/// Sessions saved under a one-hour idle timeout, the layer restarted with ten minutes: one
+/// unused for 11 minutes is gone at its next request; one younger than ten minutes is kept,
+/// its deadline brought forward, and from then on the ten minutes apply to it.
+async fn a_shorter_idle_timeout_applies_at_the_next_request<S: SessionStore + Clone>(
+    store: S,
+    clock: &Clock,
+) {
+    let hour = app(SessionLayer::new(store.clone()).with_idle_timeout(Duration::hours(1)));
+    let unused = logged_in(&hour).await;
+    clock.advance(Duration::minutes(6));
+    let young = logged_in(&hour).await;
+    clock.advance(Duration::minutes(5));
+    let ten = app(SessionLayer::new(store).with_idle_timeout(Duration::minutes(10)));
+    assert!(
+        !is_alive(&ten, &unused).await,
+        "unused for 11 min, yet alive"
+    );
+    assert!(is_alive(&ten, &young).await, "5 min old, yet gone");
+    clock.advance(Duration::minutes(9));
+    assert!(is_alive(&ten, &young).await, "used 9 min ago, yet gone");
+    clock.advance(Duration::minutes(11));
+    assert!(
+        !is_alive(&ten, &young).await,
+        "unused for 11 min, yet alive"
+    );
+}
+
+#[tokio::test]
+async fn a_shorter_idle_timeout_applies_in_memory_and_on_disk() {
+    let clock = now_clock();
+    a_shorter_idle_timeout_applies_at_the_next_request(memory(clock.clone()), &clock).await;
+    let (stores, clock) = (FsStores::new(), now_clock());
+    a_shorter_idle_timeout_applies_at_the_next_request(stores.fresh(clock.clone()), &clock).await;
+}
+
 #[tokio::test]
 async fn reads_refresh_the_deadline_at_most_once_per_interval() {
     let clock = now_clock();
@@ -238,6 +273,8 @@ async fn all_expiry_cases<S: SessionStore + Clone>(make: impl Fn(Clock) -> S) {
     absolute_timeout_wins_over_activity(make(clock.clone()), &clock).await;
     let clock = now_clock();
     a_kept_or_edited_cookie_changes_nothing(make(clock.clone()), &clock).await;
+    let clock = now_clock();
+    a_shorter_idle_timeout_applies_at_the_next_request(make(clock.clone()), &clock).await;
     let clock = now_clock();
     prune_spares_refreshed_sessions(make(clock.clone()), clock).await;
 }

@@ -146,3 +146,58 @@ async fn a_logout_during_a_rotation_wins() {
         "the rotated copy outlived the logout"
     );
 }
+
+/// A table made before NUL was escaped: it gains the `escaped` column on first use, and
+/// its rows, including one holding the escape mark as plain text, read as they were and
+/// take NUL values afterwards.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_tables_of_earlier_versions_keep_their_sessions() {
+    let Some(tables) = common::PgTables::new() else {
+        return;
+    };
+    let store = tables.fresh(common::now_clock());
+    let (client, connection) = tokio_postgres::connect(tables.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let old_schema = "CREATE TABLE {table} (key TEXT PRIMARY KEY, data JSONB NOT NULL,
+                      created_at BIGINT NOT NULL, expires_at BIGINT)";
+    client
+        .batch_execute(&old_schema.replace("{table}", store.table()))
+        .await
+        .unwrap();
+    let marked = json!({"mark": "a\u{FFFE}0b\u{FFFE}"});
+    let plain = json!({"user": "alice"});
+    let mut ids = Vec::new();
+    for data in [&marked, &plain] {
+        let id = satchel::SessionId::generate().unwrap();
+        let sql = format!(
+            "INSERT INTO {} (key, data, created_at) VALUES ($1, $2, 0)",
+            store.table()
+        );
+        client
+            .execute(&sql, &[&id.storage_key().as_str(), data])
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let old_marked = store.get(ids[0].as_str()).await.unwrap();
+    assert_eq!(old_marked.data(), marked.as_object().unwrap());
+    assert_eq!(
+        store.get(ids[1].as_str()).await.unwrap().data(),
+        plain.as_object().unwrap()
+    );
+    for id in &ids {
+        let mut session = store.get(id.as_str()).await.unwrap();
+        session.insert("nul", "\u{0}").unwrap();
+        assert_eq!(
+            store.save(&mut session).await.unwrap(),
+            SaveOutcome::Updated
+        );
+    }
+    let mut expected = marked.as_object().unwrap().clone();
+    expected.insert("nul".into(), json!("\u{0}"));
+    assert_eq!(store.get(ids[0].as_str()).await.unwrap().data(), &expected);
+    tables.drop_all().await;
+}

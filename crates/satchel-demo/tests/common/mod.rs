@@ -50,8 +50,14 @@ impl Demo {
         let cookie = cookie
             .map(|c| format!("Cookie: {c}\r\n"))
             .unwrap_or_default();
+        // The API's bodies are JSON, and must say so.
+        let json = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/json\r\n"
+        };
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: t\r\n{cookie}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: t\r\n{cookie}{json}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         let mut stream = TcpStream::connect(&self.addr).unwrap();

@@ -13,6 +13,7 @@ use crate::cookie::CookieConfig;
 use crate::cookie::CookieSessions;
 use crate::error::Result;
 use crate::expiry::Expiry;
+use crate::limits::Limits;
 use crate::store::{AnyStore, Opened, SessionStore};
 
 /// Adds sessions to a tower service; see the [module docs](crate::middleware) for the whole
@@ -34,6 +35,7 @@ pub struct SessionLayer<Store = AnyStore> {
     transport: Transport<Store>,
     cookie: CookieConfig,
     expiry: Expiry,
+    limits: Limits,
 }
 
 impl<Store> fmt::Debug for SessionLayer<Store> {
@@ -41,6 +43,7 @@ impl<Store> fmt::Debug for SessionLayer<Store> {
         f.debug_struct("SessionLayer")
             .field("cookie", &self.cookie)
             .field("expiry", &self.expiry)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -51,6 +54,7 @@ impl<Store> Clone for SessionLayer<Store> {
             transport: self.transport.clone(),
             cookie: self.cookie.clone(),
             expiry: self.expiry,
+            limits: self.limits,
         }
     }
 }
@@ -73,6 +77,7 @@ impl<Store: SessionStore> SessionLayer<Store> {
             transport,
             cookie: CookieConfig::new(),
             expiry: Expiry::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -101,6 +106,23 @@ impl<Store: SessionStore> SessionLayer<Store> {
     #[must_use]
     pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
         self.expiry = self.expiry.with_idle_timeout(idle);
+        self
+    }
+
+    /// Holds every session to `limits` (size and nesting of its data) instead of the
+    /// defaults: a handler's [`insert`](crate::SessionHandle::insert) past them fails with
+    /// [`Error::TooLarge`](crate::Error::TooLarge) or [`Error::TooDeep`](crate::Error::TooDeep),
+    /// which axum answers with 413, and a save past them writes nothing.
+    ///
+    /// # Example
+    /// ```
+    /// let limits = satchel::Limits::new().with_max_bytes(64 * 1024);
+    /// let layer = satchel::SessionLayer::new(satchel::MemoryStore::new()).with_limits(limits);
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -204,6 +226,7 @@ impl<S, Store: SessionStore> Layer<S> for SessionLayer<Store> {
             transport: self.transport.clone(),
             cookie: self.cookie.clone(),
             expiry: self.expiry,
+            limits: self.limits,
         };
         SessionService::new(inner, Arc::new(shared))
     }

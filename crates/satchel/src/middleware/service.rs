@@ -13,9 +13,10 @@ use tower_service::Service;
 
 use super::transport::{Loader, Transport};
 use crate::cookie::CookieConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expiry::Expiry;
 use crate::handle::SessionHandle;
+use crate::limits::Limits;
 use crate::session::Session;
 use crate::store::{SaveOutcome, SessionStore};
 
@@ -43,6 +44,7 @@ pub(super) struct Shared<Store> {
     pub(super) loader: Loader,
     pub(super) cookie: CookieConfig,
     pub(super) expiry: Expiry,
+    pub(super) limits: Limits,
 }
 
 impl<S, Store> SessionService<S, Store> {
@@ -106,6 +108,7 @@ impl<S, Store> SessionService<S, Store> {
         SessionHandle::for_request(
             shared.loader.clone(),
             shared.expiry,
+            shared.limits,
             shared.cookie.find(request.headers()),
         )
     }
@@ -137,9 +140,14 @@ async fn commit<Store: SessionStore, B: Default>(
             set_cookie(response.headers_mut(), set);
             response
         }
+        Err(err @ (Error::TooLarge { .. } | Error::TooDeep { .. })) => {
+            // Refused before anything was written: the client's doing, not the store's.
+            tracing::warn!(error = %err, "the session passed its limits; answering 413");
+            bare_status(StatusCode::PAYLOAD_TOO_LARGE)
+        }
         Err(err) => {
             tracing::error!(error = %err, "saving the session failed; answering 500");
-            opaque_error()
+            bare_status(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
 }
@@ -193,10 +201,10 @@ fn add_vary_cookie(headers: &mut HeaderMap) {
     }
 }
 
-/// A store failure: 500 with an empty body, so nothing about the backend leaks.
-fn opaque_error<B: Default>() -> Response<B> {
+/// A failed save: the status with an empty body, so nothing about the backend leaks.
+fn bare_status<B: Default>(status: StatusCode) -> Response<B> {
     let mut response = Response::new(B::default());
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    *response.status_mut() = status;
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

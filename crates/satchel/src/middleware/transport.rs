@@ -92,7 +92,10 @@ impl<Store: SessionStore> Transport<Store> {
         match self {
             Self::ById(store) => store.save(session).await,
             #[cfg(feature = "cookie-store")]
-            Self::InCookie(_) => Ok(CookieSessions::commit(session)),
+            Self::InCookie(_) => {
+                session.check_limits()?;
+                Ok(CookieSessions::commit(session))
+            }
         }
     }
 

@@ -47,12 +47,21 @@ pub enum SaveOutcome {
     Gone,
 }
 
-/// Writes what `session` needs written, as [`Session::pending`] says.
+/// Writes what `session` needs written, as [`Session::pending`] says, once its data is
+/// checked against its [`Limits`](crate::Limits).
 pub(super) async fn save<S: SessionStore + ?Sized>(
     store: &S,
     session: &mut Session,
 ) -> Result<SaveOutcome> {
     let ids = store.ids();
+    let writes = matches!(
+        session.pending(),
+        Pending::Create | Pending::CreateAdopted | Pending::Update | Pending::Rotate(_)
+    );
+    if writes {
+        // Before anything is written: what a store accepts, it must be able to read.
+        session.check_limits()?;
+    }
     let outcome = match session.pending() {
         Pending::Nothing => return Ok(SaveOutcome::Unchanged),
         // Deleted or rotated elsewhere: saving again must not bring it back.

@@ -5,6 +5,13 @@
 //! 64 bits, else `{"__int__": "<digits>"}`), list ↔ array, dict ↔ object (string keys
 //! only), bytes ↔ `{"__bytes__": "<standard base64>"}`. Tuples, sets and frozensets are
 //! read as arrays and written back as lists.
+//!
+//! Only the exact shapes reading produces are *tags*: canonical base64, and digits of an
+//! integer past 64 bits. Any other object, `{"__bytes__": "!!"}` or `{"__int__": "5"}`,
+//! is an ordinary dict. A Python dict that does have a tag's shape is read as
+//! `{"__dict__": <the dict>}`, and that shape (`__dict__` around a tag-shaped object) is
+//! written back as the dict: so every JSON value, and every plain Python value, reads back
+//! exactly as it was written.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +26,7 @@ use super::unpickle::{Object, Unpickled, unpickle};
 
 const BYTES_TAG: &str = "__bytes__";
 const INT_TAG: &str = "__int__";
+const DICT_TAG: &str = "__dict__";
 /// Deeper than any session needs; also what stops a self-referencing pickle.
 const MAX_DEPTH: usize = 128;
 /// More values than any session holds.
@@ -78,19 +86,25 @@ impl Expansion<'_> {
                 .map(Value::Number)
                 .ok_or("a float is not finite")?,
             Object::Str(s) => Value::String(s.clone()),
-            Object::Bytes(bytes) => tagged(BYTES_TAG, STANDARD.encode(bytes)),
+            Object::Bytes(bytes) => tagged(BYTES_TAG, Value::String(STANDARD.encode(bytes))),
             Object::List(items) | Object::Tuple(items) | Object::Set(items) => Value::Array(
                 items
                     .iter()
                     .map(|&i| self.copy_out(i, depth + 1))
                     .collect::<Result<_, _>>()?,
             ),
-            Object::Dict(pairs) => Value::Object(
-                pairs
+            Object::Dict(pairs) => {
+                let dict = pairs
                     .iter()
                     .map(|&(key, value)| self.entry(key, value, depth))
-                    .collect::<Result<_, _>>()?,
-            ),
+                    .collect::<Result<_, _>>()?;
+                // A dict that looks like a tag must not be written back as what it tags.
+                if tag_of(&dict).is_some() {
+                    tagged(DICT_TAG, Value::Object(dict))
+                } else {
+                    Value::Object(dict)
+                }
+            }
             Object::Builtin(_) => return Err("the pickle holds a function, not data".into()),
         })
     }
@@ -122,13 +136,13 @@ fn big_int_to_json(n: &BigInt) -> Value {
     } else if let Ok(large) = u64::try_from(n) {
         Value::from(large)
     } else {
-        tagged(INT_TAG, n.to_string())
+        tagged(INT_TAG, Value::String(n.to_string()))
     }
 }
 
-fn tagged(tag: &str, text: String) -> Value {
+fn tagged(tag: &str, inner: Value) -> Value {
     let mut object = Map::new();
-    object.insert(tag.into(), Value::String(text));
+    object.insert(tag.into(), inner);
     Value::Object(object)
 }
 
@@ -140,23 +154,20 @@ fn to_pickle(value: &Value) -> Result<Pickle, String> {
         Value::String(s) => Pickle::String(s.clone()),
         Value::Array(items) => Pickle::List(items.iter().map(to_pickle).collect::<Result<_, _>>()?),
         Value::Object(object) => match tag_of(object) {
-            Some((BYTES_TAG, text)) => Pickle::Bytes(
-                STANDARD
-                    .decode(text)
-                    .map_err(|err| format!("bad {BYTES_TAG}: {err}"))?,
-            ),
-            Some((_, text)) => Pickle::Int(
-                text.parse()
-                    .map_err(|err| format!("bad {INT_TAG}: {err}"))?,
-            ),
-            None => Pickle::Dict(
-                object
-                    .iter()
-                    .map(|(key, value)| Ok((HashableValue::String(key.clone()), to_pickle(value)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
+            Some(Tag::Bytes(bytes)) => Pickle::Bytes(bytes),
+            Some(Tag::Int(n)) => Pickle::Int(n),
+            Some(Tag::Dict(inner)) => dict_to_pickle(inner)?,
+            None => dict_to_pickle(object)?,
         },
     })
+}
+
+fn dict_to_pickle(object: &Map<String, Value>) -> Result<Pickle, String> {
+    let items = object
+        .iter()
+        .map(|(key, value)| Ok((HashableValue::String(key.clone()), to_pickle(value)?)))
+        .collect::<Result<_, String>>()?;
+    Ok(Pickle::Dict(items))
 }
 
 fn number_to_pickle(n: &Number) -> Result<Pickle, String> {
@@ -171,14 +182,36 @@ fn number_to_pickle(n: &Number) -> Result<Pickle, String> {
     }
 }
 
-/// `{"__bytes__": text}` or `{"__int__": text}`: a one-key object that stands for a value
-/// JSON has no type for.
-fn tag_of(object: &Map<String, Value>) -> Option<(&'static str, &str)> {
-    let (key, Value::String(text)) = object.iter().next()? else {
+/// What a tag-shaped object stands for.
+enum Tag<'a> {
+    Bytes(Vec<u8>),
+    Int(BigInt),
+    /// A Python dict that itself has a tag's shape.
+    Dict(&'a Map<String, Value>),
+}
+
+/// The value a one-key object stands for, if it has exactly the shape reading gives that
+/// value: `{"__bytes__": canonical base64}`, `{"__int__": digits past 64 bits}`, or
+/// `{"__dict__": a tag-shaped object}`. Anything else is an ordinary object.
+fn tag_of(object: &Map<String, Value>) -> Option<Tag<'_>> {
+    if object.len() != 1 {
         return None;
-    };
-    let tag = [BYTES_TAG, INT_TAG].into_iter().find(|tag| key == tag)?;
-    (object.len() == 1).then_some((tag, text.as_str()))
+    }
+    match object.iter().next()? {
+        (key, Value::String(text)) if key == BYTES_TAG => {
+            let bytes = STANDARD.decode(text).ok()?;
+            (STANDARD.encode(&bytes) == *text).then_some(Tag::Bytes(bytes))
+        }
+        (key, Value::String(text)) if key == INT_TAG => {
+            let n: BigInt = text.parse().ok()?;
+            let wide = i64::try_from(&n).is_err() && u64::try_from(&n).is_err();
+            (wide && n.to_string() == *text).then_some(Tag::Int(n))
+        }
+        (key, Value::Object(inner)) if key == DICT_TAG => {
+            tag_of(inner).is_some().then_some(Tag::Dict(inner))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +228,34 @@ mod tests {
         });
         let map = data.as_object().unwrap();
         assert_eq!(decode(&encode(map).unwrap()).unwrap(), *map);
+    }
+
+    #[test]
+    fn objects_shaped_like_tags_round_trip_exactly() {
+        let data = json!({
+            "bad_bytes": {"__bytes__": "!!"}, "loose_bytes": {"__bytes__": "AP8"},
+            "small_int": {"__int__": "5"}, "padded_int": {"__int__": "007"},
+            "not_text": {"__int__": 5}, "two_keys": {"__bytes__": "AP8=", "x": 1},
+            "dict": {"__dict__": {"a": 1}}, "escaped": {"__dict__": {"__bytes__": "AP8="}},
+            "twice": {"__dict__": {"__dict__": {"__int__": "123456789012345678901234567890"}}},
+        });
+        let map = data.as_object().unwrap();
+        assert_eq!(decode(&encode(map).unwrap()).unwrap(), *map);
+        // Python's own tag-shaped dict comes back as the dict, not as bytes.
+        let mut dict = BTreeMap::new();
+        dict.insert(
+            HashableValue::String(BYTES_TAG.into()),
+            Pickle::String("AP8=".into()),
+        );
+        let mut root = BTreeMap::new();
+        root.insert(
+            HashableValue::String("d".into()),
+            Pickle::Dict(dict.clone()),
+        );
+        let pickle = serde_pickle::value_to_vec(&Pickle::Dict(root), SerOptions::new()).unwrap();
+        let read = decode(&pickle).unwrap();
+        assert_eq!(read["d"], json!({"__dict__": {"__bytes__": "AP8="}}));
+        assert_eq!(to_pickle(&read["d"]).unwrap(), Pickle::Dict(dict));
     }
 
     #[test]

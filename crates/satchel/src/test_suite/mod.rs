@@ -4,7 +4,10 @@
 //! what the [`store`](crate::store) module docs promise: create never overwrites, a save
 //! merges the keys it changed into what is stored now, a deleted, rotated or expired
 //! session never comes back, list gives every key, prune deletes only what has expired,
-//! and touch moves the expiry but keeps the data.
+//! touch moves the expiry but keeps the data, and data past the shared [`Limits`](crate::Limits)
+//! is refused before anything is written while data at them reads back. A corpus of values
+//! that backends have refused or changed (NUL, werkzeug's tag shapes, huge numbers, unicode
+//! and empty keys, ten thousand keys) must come back exactly.
 //!
 //! # Example
 //! ```
@@ -18,6 +21,9 @@
 //! ```
 // The suite reports a broken contract the way tests do: by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+mod corpus;
+mod limits;
 
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -48,6 +54,11 @@ pub async fn run<S: SessionStore>(make: impl Fn(Clock) -> S) {
     delete_reports_whether_it_deleted(&make(now_clock())).await;
     list_gives_every_stored_key(&make(now_clock())).await;
     thousands_of_keys_round_trip(&make(now_clock())).await;
+    limits::deep_values_are_refused_before_any_write(&make(now_clock())).await;
+    limits::oversized_sessions_are_refused(&make(now_clock())).await;
+    limits::values_at_the_limit_round_trip(&make(now_clock())).await;
+    corpus::the_corpus_round_trips_exactly(&make(now_clock())).await;
+    corpus::ten_thousand_keys_round_trip(&make(now_clock())).await;
     let clock = now_clock();
     expired_sessions_are_never_returned(&make(clock.clone()), &clock).await;
     let clock = now_clock();

@@ -1,5 +1,7 @@
 //! `PostgresStore`: sessions in a PostgreSQL table (tokio-postgres, deadpool pool).
 
+mod escape;
+
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -29,6 +31,9 @@ const POOL_SIZE: usize = 16;
 /// - One table (default `satchel_sessions`): the SHA-256 of the id as primary key, the
 ///   data as `jsonb`, and an indexed expiry column. It is created on first use; the
 ///   statements are in [`PostgresStore::SCHEMA`] for those who prefer a migration.
+/// - `jsonb` cannot hold `\u0000`, so strings and keys holding it are escaped (with
+///   U+FFFE, a Unicode noncharacter) and the row's `escaped` column says so; a table made
+///   by an earlier version gets the column, and its rows their escapes, on first use.
 /// - A save merges its changes in one statement (`(data - removed) || set`), so
 ///   concurrent requests that change different keys never lose each other's updates, and
 ///   it never inserts: a deleted session stays deleted.
@@ -66,7 +71,8 @@ impl PostgresStore {
             key TEXT PRIMARY KEY,
             data JSONB NOT NULL,
             created_at BIGINT NOT NULL,
-            expires_at BIGINT
+            expires_at BIGINT,
+            escaped BOOLEAN NOT NULL DEFAULT FALSE
         );
         CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at);";
 
@@ -233,8 +239,9 @@ impl PostgresStore {
     }
 }
 
-/// Creates the table and index. Concurrent first uses (several processes) wait on a
-/// transaction-scoped advisory lock, which a failure or a timeout always releases.
+/// Creates the table and index, or brings a table of an earlier version up to date.
+/// Concurrent first uses (several processes) wait on a transaction-scoped advisory lock,
+/// which a failure or a timeout always releases.
 async fn create_schema(client: &mut deadpool_postgres::Object, table: &str) -> Result<()> {
     let schema = PostgresStore::SCHEMA.replace("{table}", table);
     let transaction = client.transaction().await.map_err(backend)?;
@@ -242,7 +249,46 @@ async fn create_schema(client: &mut deadpool_postgres::Object, table: &str) -> R
         .batch_execute(&format!("SELECT pg_advisory_xact_lock(7245); {schema}"))
         .await
         .map_err(backend)?;
+    add_escaped_column(&transaction, table).await?;
     transaction.commit().await.map_err(backend)
+}
+
+/// Tables made before `\u0000` was escaped lack the `escaped` column. Their rows may hold
+/// the escape mark as plain text; those few are rewritten in the escaped form, so that
+/// every row without the flag holds no mark, and merging escaped values into it is safe.
+async fn add_escaped_column(
+    transaction: &tokio_postgres::Transaction<'_>,
+    table: &str,
+) -> Result<()> {
+    let present = transaction
+        .query(
+            "SELECT 1 FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'escaped'",
+            &[&table],
+        )
+        .await
+        .map_err(backend)?;
+    if !present.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("ALTER TABLE {table} ADD COLUMN escaped BOOLEAN NOT NULL DEFAULT FALSE");
+    transaction.batch_execute(&sql).await.map_err(backend)?;
+    let marked = format!("SELECT key, data FROM {table} WHERE strpos(data::text, $1) > 0");
+    let rewrite = format!("UPDATE {table} SET data = $2, escaped = TRUE WHERE key = $1");
+    for row in transaction
+        .query(&marked, &[&"\u{FFFE}"])
+        .await
+        .map_err(backend)?
+    {
+        let (key, data): (String, Value) = (row.get(0), row.get(1));
+        let Value::Object(data) = data else { continue };
+        let (data, _) = escape::escape(&data);
+        transaction
+            .execute(&rewrite, &[&key, &data])
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
 }
 
 /// A pool whose every wait (for a connection, to connect, to check one) ends after `timeout`.
@@ -276,33 +322,39 @@ fn seconds(at: Option<OffsetDateTime>) -> Option<i64> {
 
 fn record_from(row: &tokio_postgres::Row) -> Option<Record> {
     let data: Value = row.try_get("data").ok()?;
-    let Value::Object(data) = data else {
+    let Value::Object(mut data) = data else {
         return None;
     };
+    if row.try_get("escaped").ok()? {
+        data = escape::unescape(data);
+    }
     let expires: Option<i64> = row.try_get("expires_at").ok()?;
     Record::from_unix_seconds(data, row.try_get("created_at").ok()?, expires)
 }
 
 impl SessionStore for PostgresStore {
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
-        let sql = "INSERT INTO {table} (key, data, created_at, expires_at) VALUES ($1, $2, $3, $4)
+        let sql = "INSERT INTO {table} (key, data, created_at, expires_at, escaped)
+                   VALUES ($1, $2, $3, $4, $6)
                    ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data,
-                       created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+                       created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+                       escaped = EXCLUDED.escaped
                    WHERE {table}.expires_at IS NOT NULL AND {table}.expires_at <= $5";
-        let data = Value::Object(record.data.clone());
+        let (data, escaped) = escape::escape(&record.data);
         let created = record.created_at.unix_timestamp();
-        let params: [&(dyn ToSql + Sync); 5] = [
+        let params: [&(dyn ToSql + Sync); 6] = [
             &key.as_str(),
             &data,
             &created,
             &seconds(record.expires_at),
             &self.now(),
+            &escaped,
         ];
         Ok(self.execute(sql, &params).await? == 1)
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        let sql = "SELECT data, created_at, expires_at FROM {table} WHERE key = $1";
+        let sql = "SELECT data, created_at, expires_at, escaped FROM {table} WHERE key = $1";
         let rows = self.query(sql, &[&key.as_str()]).await?;
         let record = rows.first().map(record_from);
         if record.as_ref().is_some_and(Option::is_none) {
@@ -312,19 +364,23 @@ impl SessionStore for PostgresStore {
     }
 
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
-        // One statement: the row lock makes read-apply-write atomic per session.
+        // One statement: the row lock makes read-apply-write atomic per session. A row
+        // without escapes holds no escape mark, so escaped values merge into it safely.
         let sql = "UPDATE {table} SET
                        data = ((CASE WHEN $2 THEN '{}'::jsonb ELSE data END) - $3::text[]) || $4,
-                       expires_at = $5
+                       expires_at = $5,
+                       escaped = (escaped AND NOT $2) OR $7
                    WHERE key = $1 AND (expires_at IS NULL OR expires_at > $6)";
-        let set = Value::Object(changes.set.clone());
-        let params: [&(dyn ToSql + Sync); 6] = [
+        let (set, escaped) = escape::escape(&changes.set);
+        let removed = escape::escape_keys(&changes.removed);
+        let params: [&(dyn ToSql + Sync); 7] = [
             &key.as_str(),
             &changes.cleared,
-            &changes.removed,
+            &removed.as_ref(),
             &set,
             &seconds(changes.expires_at),
             &self.now(),
+            &escaped,
         ];
         Ok(self.execute(sql, &params).await? == 1)
     }
