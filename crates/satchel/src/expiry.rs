@@ -235,28 +235,26 @@ impl Expiry {
     /// ```
     #[must_use]
     pub fn is_expired(&self, session: &Session, now: OffsetDateTime) -> bool {
-        let stored = session.expires_at().is_some_and(|at| at <= now);
+        // In unix seconds, as the clock and the stores keep time: `time`'s calendar-aware
+        // additions cost more than all the rest of this check, on every request.
+        let now = now.unix_timestamp();
+        let created = session.created_at().unix_timestamp();
+        let expires = session.expires_at().map(OffsetDateTime::unix_timestamp);
+        let stored = expires.is_some_and(|at| at <= now);
         let absolute = self
             .absolute
-            .and_then(|absolute| session.created_at().checked_add(absolute))
-            .is_some_and(|end| end <= now);
-        stored || absolute || self.outlived_idle(session, now)
+            .is_some_and(|absolute| created.saturating_add(absolute.whole_seconds()) <= now);
+        stored || absolute || self.outlived_idle(created, expires, now)
     }
 
     /// A deadline set under a longer idle timeout, on a session old enough to have been
-    /// idle for the whole of the current one.
-    fn outlived_idle(&self, session: &Session, now: OffsetDateTime) -> bool {
-        let Some(idle) = self.idle else {
+    /// idle for the whole of the current one (all in unix seconds).
+    fn outlived_idle(&self, created: i64, expires: Option<i64>, now: i64) -> bool {
+        let Some(idle) = self.idle.map(|idle| idle.whole_seconds()) else {
             return false;
         };
-        let (Some(allowed), Some(young_until)) = (
-            now.checked_add(idle),
-            session.created_at().checked_add(idle),
-        ) else {
-            return false;
-        };
-        let longer = session.expires_at().is_none_or(|at| at > allowed);
-        longer && young_until <= now
+        let longer = expires.is_none_or(|at| at > now.saturating_add(idle));
+        longer && created.saturating_add(idle) <= now
     }
 
     /// The new deadline to write for a session that was only read, if it moved by at least

@@ -286,12 +286,7 @@ fn measure(value: &Value, depth: usize, max_depth: usize) -> (usize, usize) {
     match value {
         Value::Null => (4, depth),
         Value::Bool(b) => (if *b { 4 } else { 5 }, depth),
-        Value::Number(n) => {
-            let mut counter = Counter(0);
-            // Writing to a counter cannot fail; serde_json prints numbers as `Display` does.
-            let _ = write!(counter, "{n}");
-            (counter.0, depth)
-        }
+        Value::Number(n) => (number_size(n), depth),
         Value::String(s) => (string_size(s), depth),
         _ if depth >= max_depth => (0, depth + 1),
         Value::Array(items) => {
@@ -308,6 +303,22 @@ fn measure(value: &Value, depth: usize, max_depth: usize) -> (usize, usize) {
             });
             (bytes + 2 + map.len().saturating_sub(1), deepest)
         }
+    }
+}
+
+/// A number's bytes as serde_json writes it; integers (nearly every number a session
+/// holds) without going through `fmt`.
+fn number_size(number: &serde_json::Number) -> usize {
+    let digits = |n: u64| n.checked_ilog10().map_or(1, |log| log as usize + 1);
+    if let Some(n) = number.as_u64() {
+        digits(n)
+    } else if let Some(n) = number.as_i64() {
+        1 + digits(n.unsigned_abs())
+    } else {
+        let mut counter = Counter(0);
+        // Writing to a counter cannot fail; serde_json prints numbers as `Display` does.
+        let _ = write!(counter, "{number}");
+        counter.0
     }
 }
 
@@ -347,7 +358,20 @@ mod tests {
     fn sizes_match_serde_json() {
         for value in [
             json!(null),
-            json!([true, false, 1.5e300, -7, u64::MAX, i64::MIN]),
+            json!([
+                true,
+                false,
+                1.5e300,
+                -7,
+                u64::MAX,
+                i64::MIN,
+                0,
+                9,
+                10,
+                -1,
+                -10,
+                0.1
+            ]),
             json!({"a\"\\\n\u{1}\u{7f}é": ["x", {}, []], "": {"b": null}}),
             json!("\u{0}\u{1f}\t"),
         ] {
