@@ -60,7 +60,7 @@ impl Compact {
             // The usual save: keys that exist get new values in place, no reallocation.
             let mut missing = false;
             for (key, value) in &changes.set {
-                match self.position(key) {
+                match position(&self.data, key) {
                     Ok(at) => self.data[at].1 = value.clone(),
                     Err(_) => missing = true,
                 }
@@ -81,18 +81,18 @@ impl Compact {
             data.retain(|(key, _)| !removed.contains(&**key));
         }
         for (key, value) in &changes.set {
-            match data.binary_search_by(|(stored, _)| (**stored).cmp(key.as_str())) {
+            match position(&data, key) {
                 Ok(at) => data[at].1 = value.clone(),
                 Err(at) => data.insert(at, (Box::from(key.as_str()), value.clone())),
             }
         }
         self.data = data.into_boxed_slice();
     }
+}
 
-    fn position(&self, key: &str) -> Result<usize, usize> {
-        self.data
-            .binary_search_by(|(stored, _)| (**stored).cmp(key))
-    }
+/// Where `key` is among the sorted pairs, or where it would go.
+fn position(data: &[(Box<str>, Value)], key: &str) -> Result<usize, usize> {
+    data.binary_search_by(|(stored, _)| (**stored).cmp(key))
 }
 
 #[cfg(test)]
