@@ -42,6 +42,12 @@ impl Codec for WerkzeugFormat {
         record: &Record,
         now: OffsetDateTime,
     ) -> Result<(Vec<u8>, Option<SystemTime>)> {
+        if record.owner.is_some() {
+            // A pickled dict and a file name: no place for an index that Python would keep.
+            return Err(Error::Unsupported(
+                "werkzeug's file format has no place for a session's user; use a file: store to tie sessions to users",
+            ));
+        }
         let bytes = pickle::encode(&record.data).map_err(Error::InvalidConfig)?;
         Ok((bytes, self.modified_for(record.expires_at, now)))
     }
@@ -63,6 +69,7 @@ impl Codec for WerkzeugFormat {
                     .checked_add(self.lifetime)
                     .ok_or("the file's lifetime is out of range")?,
             ),
+            owner: None,
         })
     }
 
