@@ -13,6 +13,9 @@
 //! | `POST /api/counter` | increments the integer `count`; 200 `{"count": N}` |
 //! | `POST /api/login` | body `{"user": NAME}`; stores `user` and gives the session a new id |
 //! | `POST /api/logout` | deletes the session from the store and expires the cookie; 204 |
+//! | `GET /api/sessions` | the logged-in user's sessions: `[{"handle", "created", "last_seen", "expires", "current", "label"}]` (RFC 3339; `handle` is never the id); 401 when nobody is logged in |
+//! | `DELETE /api/sessions/{handle}` | ends one of the user's sessions; 204; 404 for a handle that is not theirs |
+//! | `POST /api/logout-everywhere` | ends the user's other sessions (`{"all": true}`: this one too); 200 `{"ended": N}` |
 //!
 //! Every form on the page carries the session's CSRF token ([`satchel::csrf`]): a form POST
 //! without it, or with another session's, gets 403 and changes nothing. The JSON API stays
@@ -30,6 +33,7 @@ mod origin;
 mod page;
 mod router;
 mod routes;
+mod sessions;
 mod visitor;
 
 pub use router::app;

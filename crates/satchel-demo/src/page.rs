@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use satchel::{Session, SessionHandle, csrf};
 use serde_json::Value;
@@ -62,7 +62,11 @@ async fn checked(
 }
 
 /// `POST /login`: logs the user in (new session id) and goes back to the page.
-pub(crate) async fn login(handle: SessionHandle, form: Fields) -> Result<Response, satchel::Error> {
+pub(crate) async fn login(
+    handle: SessionHandle,
+    headers: HeaderMap,
+    form: Fields,
+) -> Result<Response, satchel::Error> {
     let fields = match checked(&handle, form).await {
         Ok(fields) => fields,
         Err(refused) => return Ok(refused),
@@ -77,7 +81,8 @@ pub(crate) async fn login(handle: SessionHandle, form: Fields) -> Result<Respons
     if let Err(why) = visitor::check_user(user) {
         return Ok(problem(StatusCode::BAD_REQUEST, why));
     }
-    visitor::log_in(&mut *handle.load().await?, user)?;
+    let owner = visitor::owner(&handle, user, &headers);
+    visitor::log_in(&mut *handle.load().await?, user, owner)?;
     Ok(back_to_page())
 }
 

@@ -2,10 +2,10 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use satchel::{SessionLayer, SessionStore};
 
-use crate::{origin, page, routes};
+use crate::{origin, page, routes, sessions};
 
 /// Request bodies are small JSON values or forms; anything bigger is refused (413), so a
 /// client cannot grow a session file by megabytes in one request.
@@ -32,6 +32,9 @@ pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
         .route("/api/counter", post(routes::count))
         .route("/api/login", post(routes::login))
         .route("/api/logout", post(routes::logout))
+        .route("/api/sessions", get(sessions::list))
+        .route("/api/sessions/{handle}", delete(sessions::end))
+        .route("/api/logout-everywhere", post(sessions::end_all))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(layer)
         // Outermost: a cross-site request is refused before its session is even read.

@@ -21,6 +21,9 @@ use crate::id::StorageKey;
 /// The longest [`Owner`] label kept, in bytes; a longer one is cut at a character boundary.
 pub const LABEL_LIMIT: usize = 200;
 
+/// Why werkzeug's file format refuses to tie a session to a user.
+pub(crate) const WERKZEUG_HAS_NO_OWNERS: &str = "werkzeug's file format has no place for a session's user; use a file: store to tie sessions to users";
+
 /// The longest plain [`UserKey`], in bytes.
 const PLAIN_LIMIT: usize = 256;
 
@@ -289,6 +292,7 @@ pub struct UserSession {
     pub(crate) created_at: OffsetDateTime,
     pub(crate) expires_at: Option<OffsetDateTime>,
     pub(crate) label: Option<String>,
+    pub(crate) current: bool,
 }
 
 impl UserSession {
@@ -314,6 +318,14 @@ impl UserSession {
     #[must_use]
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
+    }
+
+    /// Whether it is the session of the request that listed it
+    /// ([`SessionHandle::user_sessions`](crate::SessionHandle::user_sessions)); a list from
+    /// the store itself marks none.
+    #[must_use]
+    pub fn is_current(&self) -> bool {
+        self.current
     }
 
     /// When the session was last used, as `expiry`'s idle timeout tells it from the expiry
@@ -402,7 +414,10 @@ mod tests {
     fn hashed_keys_are_known_answers_and_apart_from_handles() {
         // Python: hashlib.sha256(b"satchel.user\0alice").hexdigest()
         let key = UserKey::hashed("alice");
-        assert_eq!(key.as_str().len(), 64);
+        assert_eq!(
+            key.as_str(),
+            "60cffb3b44b0502c695ecbccb87241e294095f32f1758d85b65bfbdba0b917e5"
+        );
         assert!(UserKey::from_stored(key.as_str()).is_some());
         assert_ne!(key.index_name(), key.as_str());
     }

@@ -156,7 +156,10 @@ impl<S: SessionStore + ?Sized> UserSessions for S {}
 
 /// What an index entry of `user` is, once its record was read: for the stores whose index
 /// cannot change atomically with the records (files, Redis).
-#[cfg_attr(not(any(all(feature = "fs", unix), feature = "redis")), allow(dead_code))]
+#[cfg_attr(
+    not(any(all(feature = "fs", unix), feature = "redis")),
+    allow(dead_code)
+)]
 pub(crate) enum Entry {
     /// A live session of the user.
     Live(Record),
@@ -196,5 +199,6 @@ fn listed(key: &StorageKey, record: Record) -> UserSession {
         label: record
             .owner
             .and_then(|owner| owner.label().map(str::to_owned)),
+        current: false,
     }
 }

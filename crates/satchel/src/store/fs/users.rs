@@ -17,6 +17,7 @@ use super::files::SessionFiles;
 use crate::error::{Error, Result};
 use crate::id::StorageKey;
 use crate::owner::UserKey;
+use crate::owner::WERKZEUG_HAS_NO_OWNERS;
 use crate::record::Record;
 use crate::store::owned::{Entry, judge};
 
@@ -32,9 +33,7 @@ impl SessionFiles {
 
     fn refuse_raw_ids(&self) -> Result<()> {
         if self.ids().stores_raw_ids() {
-            return Err(Error::Unsupported(
-                "werkzeug's file format has no place for a session's user; use a file: store to tie sessions to users",
-            ));
+            return Err(Error::Unsupported(WERKZEUG_HAS_NO_OWNERS));
         }
         Ok(())
     }

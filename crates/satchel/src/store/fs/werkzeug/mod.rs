@@ -15,6 +15,7 @@ use time::{Duration, OffsetDateTime};
 use super::format::Codec;
 use crate::error::{Error, Result};
 use crate::id_policy::IdPolicy;
+use crate::owner::WERKZEUG_HAS_NO_OWNERS;
 use crate::record::Record;
 
 /// werkzeug's files, valid `lifetime` past their last write.
@@ -44,9 +45,7 @@ impl Codec for WerkzeugFormat {
     ) -> Result<(Vec<u8>, Option<SystemTime>)> {
         if record.owner.is_some() {
             // A pickled dict and a file name: no place for an index that Python would keep.
-            return Err(Error::Unsupported(
-                "werkzeug's file format has no place for a session's user; use a file: store to tie sessions to users",
-            ));
+            return Err(Error::Unsupported(WERKZEUG_HAS_NO_OWNERS));
         }
         let bytes = pickle::encode(&record.data).map_err(Error::InvalidConfig)?;
         Ok((bytes, self.modified_for(record.expires_at, now)))
