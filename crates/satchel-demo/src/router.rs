@@ -1,11 +1,11 @@
 //! The demo's routes, wrapped in the session layer.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Extension};
 use axum::routing::{get, post, put};
 use satchel::{SessionLayer, SessionStore};
 
-use crate::{origin, page, routes};
+use crate::{forms, origin, page, routes};
 
 /// Request bodies are small JSON values or forms; anything bigger is refused (413), so a
 /// client cannot grow a session file by megabytes in one request.
@@ -19,11 +19,14 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// # let _ = app;
 /// ```
 pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
+    // The page tells its visitor when their session ends, by the layer's own timeouts.
+    let expiry = layer.expiry();
     Router::new()
         .route("/", get(page::show))
-        .route("/login", post(page::login))
-        .route("/logout", post(page::logout))
-        .route("/count", post(page::count))
+        .route("/login", post(forms::login))
+        .route("/logout", post(forms::logout))
+        .route("/set", post(forms::set))
+        .route("/remove", post(forms::remove))
         .route("/api/session", get(routes::show))
         .route(
             "/api/session/{key}",
@@ -33,6 +36,7 @@ pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
         .route("/api/login", post(routes::login))
         .route("/api/logout", post(routes::logout))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(Extension(expiry))
         .layer(layer)
         // Outermost: a cross-site request is refused before its session is even read.
         .layer(axum::middleware::from_fn(origin::same_site_only))
