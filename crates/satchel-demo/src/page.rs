@@ -155,7 +155,7 @@ fn data(session: &Session, csrf: &str) -> String {
 <tbody>
 {}
 </tbody></table>
-<form method="post" action="/set" class="row">{csrf}<input name="key" placeholder="key" required aria-label="key">
+<form method="post" action="/set" class="row" id="set-form">{csrf}<input name="key" placeholder="key" required aria-label="key">
 <input name="value" placeholder="value: JSON or text" aria-label="value"><button type="submit">Set</button></form>
 <p class="hint">The same data as <a href="/api/session"><code>GET /api/session</code></a>.</p>
 </section>"#,
