@@ -234,12 +234,45 @@ test("a form on another site posting to the login neither carries the cookie nor
   const headers = await (await forged).allHeaders();
   assert.doesNotMatch(headers.cookie ?? "", /session_id=/, "SameSite=Lax keeps the cookie home");
   assert.equal(headers["sec-fetch-site"], "cross-site", "the browser sees another site");
-  assert.equal((await refused).status(), 403, "the forged login is refused");
+  const refusal = await refused;
+  assert.equal(refusal.status(), 403, "the forged login is refused");
+  assert.match(await refusal.text(), /another site may not change the session/);
 
   await page.goto(origin);
   assert.equal(await who(page), "alice", "the visitor is still who they were");
   assert.equal(await visits(page), visitsBefore + 2, "and their session is the same one");
   await context.close();
+});
+
+test("a form posted with another session's CSRF token, or none, gets 403 and changes nothing", async () => {
+  const mine = await newContext();
+  const theirs = await newContext();
+  const page = await mine.newPage();
+  await logIn(page, "dave");
+  const other = await theirs.newPage();
+  await other.goto(origin);
+  const theirToken = await other.locator('input[name="csrf"]').first().inputValue();
+  for (const token of [theirToken, null]) {
+    await page.goto(origin);
+    // The page's own login form, its token swapped for the other session's or taken out.
+    await page.evaluate((token) => {
+      for (const input of document.querySelectorAll('input[name="csrf"]')) {
+        if (token === null) input.remove();
+        else input.value = token;
+      }
+    }, token);
+    await page.fill('input[name="user"]', "mallory");
+    const [response] = await Promise.all([
+      page.waitForResponse((response) => response.url() === `${origin}/login`),
+      page.click('button:has-text("Log in")'),
+    ]);
+    assert.equal(response.status(), 403, `token ${token === null ? "absent" : "of another session"}`);
+    assert.match(await page.locator("#problem").textContent(), /out of date or came from another site/);
+  }
+  await page.goto(origin);
+  assert.equal(await who(page), "dave");
+  await mine.close();
+  await theirs.close();
 });
 
 test("logout makes the visitor anonymous, and the old cookie is refused if replayed", async () => {
