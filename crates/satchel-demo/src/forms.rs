@@ -90,7 +90,15 @@ pub(crate) async fn checked(
     handle: &SessionHandle,
     form: Fields,
 ) -> Result<HashMap<String, String>, Response> {
-    let fields = form.map(|Form(fields)| fields).unwrap_or_default();
+    let fields = match form {
+        Ok(Form(fields)) => fields,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let why = "The form is larger than this demo takes; nothing was changed.";
+            return Err(problem(StatusCode::PAYLOAD_TOO_LARGE, why));
+        }
+        // Unreadable, so its token cannot be checked either: refused below.
+        Err(_) => HashMap::new(),
+    };
     let presented = fields.get(CSRF_FIELD).map_or("", String::as_str);
     match csrf::verify(handle, presented).await {
         Ok(true) => Ok(fields),

@@ -178,6 +178,16 @@ async fn a_value_past_the_limits_gets_413_and_changes_nothing() {
         assert!(reply.body.contains("nothing was changed"), "{}", reply.body);
         assert_eq!(reply.set_cookie, None);
     }
+    // Past the demo's 64 KiB body limit, the form itself is refused.
+    let huge = format!("csrf={token}&key=big&value={}", "x".repeat(70 * 1024));
+    let reply = send(&app, "POST", "/set", &cookie, Some(&huge)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains(r#"<p id="problem">"#), "{}", reply.body);
     assert_eq!(data(&app, &cookie).await, json!({"count": 1}));
     let page = send(&app, "GET", "/", &cookie, None).await;
     assert_eq!(page.status, StatusCode::OK, "the session stays readable");
