@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use satchel::{SessionHandle, csrf};
 use serde_json::Value;
@@ -22,7 +22,11 @@ pub(crate) type Fields = Result<Form<HashMap<String, String>>, FormRejection>;
 pub(crate) const CSRF_FIELD: &str = "csrf";
 
 /// `POST /login`: logs the user in (new session id) and goes back to the page.
-pub(crate) async fn login(handle: SessionHandle, form: Fields) -> Result<Response, satchel::Error> {
+pub(crate) async fn login(
+    handle: SessionHandle,
+    headers: HeaderMap,
+    form: Fields,
+) -> Result<Response, satchel::Error> {
     let fields = match checked(&handle, form).await {
         Ok(fields) => fields,
         Err(refused) => return Ok(refused),
@@ -31,7 +35,8 @@ pub(crate) async fn login(handle: SessionHandle, form: Fields) -> Result<Respons
         Ok(Ok(user)) => user,
         Ok(Err(why)) | Err(why) => return Ok(problem(StatusCode::BAD_REQUEST, why)),
     };
-    visitor::log_in(&mut *handle.load().await?, user)?;
+    let owner = visitor::owner(&handle, user, &headers);
+    visitor::log_in(&mut *handle.load().await?, user, owner)?;
     Ok(back_to_page())
 }
 
@@ -111,7 +116,10 @@ pub(crate) async fn checked(
 }
 
 /// The field `name`, or why the form is refused without it.
-fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> Result<&'a str, &'static str> {
+pub(crate) fn field<'a>(
+    fields: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, &'static str> {
     fields
         .get(name)
         .map(String::as_str)
@@ -132,7 +140,7 @@ fn form_value(typed: &str) -> Value {
 }
 
 /// A 303 to `/` (`Redirect::to`), so reloading the page does not post the form again.
-fn back_to_page() -> Response {
+pub(crate) fn back_to_page() -> Response {
     Redirect::to("/").into_response()
 }
 

@@ -3,9 +3,9 @@
 //! as well on a phone as on a desktop.
 //!
 //! Each view counts a visit in `count` and shows the session's CSRF token in every form, so
-//! showing the page starts a session.
+//! showing the page starts a session. A logged-in visitor also sees their sessions
+//! ([`crate::session_list`]).
 
-use axum::extract::Extension;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{Html, IntoResponse, Response};
 use satchel::time::OffsetDateTime;
@@ -14,20 +14,21 @@ use serde_json::Value;
 
 use crate::deadline::{self, Deadlines};
 use crate::forms::CSRF_FIELD;
+use crate::session_list::Listing;
 use crate::visitor::{self, COUNT, USER};
 
 /// The page's stylesheet, inline so the demo serves no other files.
 pub(crate) const CSS: &str = include_str!("page.css");
 
 /// `GET /`: counts the visit and shows the page, with the session's CSRF token in each form.
-pub(crate) async fn show(
-    handle: SessionHandle,
-    Extension(expiry): Extension<Expiry>,
-) -> Result<Response, satchel::Error> {
+pub(crate) async fn show(handle: SessionHandle) -> Result<Response, satchel::Error> {
     let token = csrf::token(&handle).await?;
+    // Listed before the session is borrowed below: the list reads it too.
+    let listing = Listing::of(&handle).await?;
     let mut session = handle.load().await?;
     count_visit(&mut session)?;
-    let html = render(&session, &token, expiry, OffsetDateTime::now_utc());
+    let now = OffsetDateTime::now_utc();
+    let html = render(&session, &token, &listing, handle.expiry(), now);
     Ok(([(CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
@@ -41,7 +42,13 @@ fn count_visit(session: &mut Session) -> satchel::Result<()> {
 }
 
 /// The page for `session` at `now`, its forms carrying `token`.
-fn render(session: &Session, token: &str, expiry: Expiry, now: OffsetDateTime) -> String {
+fn render(
+    session: &Session,
+    token: &str,
+    listing: &Listing,
+    expiry: Expiry,
+    now: OffsetDateTime,
+) -> String {
     let csrf = format!(
         r#"<input type="hidden" name="{CSRF_FIELD}" value="{}">"#,
         escape(token)
@@ -49,6 +56,7 @@ fn render(session: &Session, token: &str, expiry: Expiry, now: OffsetDateTime) -
     let sections = [
         visits(session),
         who(session, &csrf),
+        listing.section(&expiry, &csrf, now),
         ends(&Deadlines::of(session, expiry, now), now),
         data(session, &csrf),
     ];
@@ -227,7 +235,13 @@ mod tests {
         session.insert("<k>", "<v>").unwrap();
         session.insert(satchel::csrf::KEY, "tok").unwrap();
         session.insert(USER, "alice").unwrap();
-        let page = render(&session, "tok", Expiry::new(), session.created_at());
+        let page = render(
+            &session,
+            "tok",
+            &Listing::Anonymous,
+            Expiry::new(),
+            session.created_at(),
+        );
         assert!(page.contains("<code>&lt;k&gt;</code>"), "{page}");
         assert!(
             page.contains("<code>&quot;&lt;v&gt;&quot;</code>"),

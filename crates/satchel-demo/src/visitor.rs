@@ -1,7 +1,9 @@
 //! What the demo keeps in a session, and the rules for changing it; shared by the page's
 //! forms and the JSON API so both behave the same.
 
-use satchel::Session;
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use satchel::{Owner, Session, SessionHandle, UserKey};
 
 /// The key of the visit counter.
 pub(crate) const COUNT: &str = "count";
@@ -60,9 +62,33 @@ pub(crate) fn is_reserved(key: &str) -> bool {
 ///
 /// # Errors
 /// The operating system cannot provide randomness for the new id.
-pub(crate) fn log_in(session: &mut Session, name: &str) -> satchel::Result<()> {
+pub(crate) fn log_in(
+    session: &mut Session,
+    name: &str,
+    owner: Option<Owner>,
+) -> satchel::Result<()> {
     session.insert(USER, name)?;
+    if owner.is_some() || session.owner().is_some() {
+        session.set_owner(owner);
+    }
     session.rotate_id()
+}
+
+/// Whom a login ties the session to, so that the user can list and end their sessions:
+/// the name, hashed in the store, labelled with the browser's `User-Agent`. `None` where
+/// the store cannot keep it (werkzeug's files, cookie sessions).
+pub(crate) fn owner(handle: &SessionHandle, name: &str, headers: &HeaderMap) -> Option<Owner> {
+    if !handle.can_tie_users() {
+        return None;
+    }
+    let owner = Owner::new(UserKey::hashed(name));
+    let agent = headers
+        .get(USER_AGENT)
+        .and_then(|agent| agent.to_str().ok());
+    Some(match agent {
+        Some(agent) => owner.with_label(agent),
+        None => owner,
+    })
 }
 
 #[cfg(test)]

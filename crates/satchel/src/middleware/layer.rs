@@ -59,22 +59,6 @@ impl<Store> Clone for SessionLayer<Store> {
     }
 }
 
-impl<Store> SessionLayer<Store> {
-    /// The expiry policy this layer applies, so a page can tell its visitor when their
-    /// session ends.
-    ///
-    /// # Example
-    /// ```
-    /// use satchel::{MemoryStore, SessionLayer};
-    /// let layer = SessionLayer::new(MemoryStore::new()).with_idle_timeout(time::Duration::minutes(5));
-    /// assert_eq!(layer.expiry().idle_timeout(), Some(time::Duration::minutes(5)));
-    /// ```
-    #[must_use]
-    pub fn expiry(&self) -> Expiry {
-        self.expiry
-    }
-}
-
 impl<Store: SessionStore> SessionLayer<Store> {
     /// Sessions in `store`, with the default [`CookieConfig`] and [`Expiry`].
     ///
