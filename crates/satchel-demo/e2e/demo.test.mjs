@@ -2,7 +2,8 @@
 //
 // Cookies are the browser's business, so this is where the demo's promises are checked:
 // the session survives page loads and a restart of the server, stays out of JavaScript's
-// reach (HttpOnly), stays home on a cross-site request (SameSite=Lax) and ends at logout.
+// reach (HttpOnly), stays home on a cross-site request (SameSite=Lax), ends at logout, and
+// one browser of a user can end the others ("log out everywhere").
 //
 // The test starts the demo itself on a free loopback port, with a file store in a temp dir
 // and `--insecure-cookies` (plain HTTP), and stops it at the end. The demo is reached as
@@ -172,7 +173,7 @@ test("the visit count rises with each load, and login shows the name", async () 
   assert.equal(await who(page), null);
   const before = await sessionCookie(context);
 
-  await logIn(page, "alice");
+  await logIn(page, "ann");
   assert.equal(await visits(page), 5, "the same session went on counting");
   const after = await sessionCookie(context);
   assert.notEqual(after.value, before.value, "login gives the session a new id");
@@ -216,7 +217,7 @@ test("document.cookie cannot see the session cookie (HttpOnly)", async () => {
 test("a form on another site posting to the login neither carries the cookie nor logs anyone in", async () => {
   const context = await newContext();
   const page = await context.newPage();
-  await logIn(page, "alice");
+  await logIn(page, "amy");
   const visitsBefore = await visits(page);
 
   // The browser's own record of the request headers: first a same-site request, which
@@ -239,7 +240,7 @@ test("a form on another site posting to the login neither carries the cookie nor
   assert.match(await refusal.text(), /another site may not change the session/);
 
   await page.goto(origin);
-  assert.equal(await who(page), "alice", "the visitor is still who they were");
+  assert.equal(await who(page), "amy", "the visitor is still who they were");
   assert.equal(await visits(page), visitsBefore + 2, "and their session is the same one");
   await context.close();
 });
@@ -323,14 +324,67 @@ test("the session survives a restart of the demo (file store)", async () => {
   await context.close();
 });
 
+test("two browsers of one user: an end button ends one, log out everywhere the rest", async () => {
+  const browsers = [];
+  for (let i = 0; i < 3; i += 1) {
+    const context = await newContext();
+    const page = await context.newPage();
+    await logIn(page, "erin");
+    browsers.push({ context, page });
+  }
+  const [mine, ...others] = browsers;
+  await mine.page.goto(origin);
+  const rows = mine.page.locator("#sessions tr");
+  assert.equal(await rows.count(), 3);
+  assert.equal(await mine.page.locator("#sessions tr.current").count(), 1);
+  assert.match(await mine.page.locator("#sessions tr.current").textContent(), /\(this browser\)/);
+
+  const anonymous = async () => {
+    const seen = [];
+    for (const { page } of others) {
+      await page.goto(origin);
+      seen.push((await who(page)) === null);
+    }
+    return seen;
+  };
+  // The first other row's end button: exactly one of the other browsers is logged out.
+  await Promise.all([
+    mine.page.waitForURL(`${origin}/`),
+    mine.page.locator('#sessions tr:not(.current) button:has-text("end")').first().click(),
+  ]);
+  assert.equal(await rows.count(), 2);
+  assert.deepEqual((await anonymous()).filter(Boolean).length, 1);
+
+  // Log back in where it ended, then "log out everywhere" from the first browser.
+  for (const { page } of others) {
+    if ((await who(page)) === null) await logIn(page, "erin");
+  }
+  await mine.page.goto(origin);
+  assert.equal(await rows.count(), 3);
+  await Promise.all([mine.page.waitForURL(`${origin}/`), mine.page.click("#logout-everywhere")]);
+  assert.deepEqual(await anonymous(), [true, true], "every other browser is logged out");
+  assert.equal(await who(mine.page), "erin", "this one stays");
+  assert.equal(await rows.count(), 1);
+  for (const { context } of browsers) await context.close();
+});
+
 test("screenshots of the page at desktop and phone width", async () => {
   mkdirSync(screenshotDir, { recursive: true });
+  const iphone =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+  // The phone first, so that the desktop's list shows both of alice's sessions.
   const shots = [
-    { file: "demo-desktop.png", options: { viewport: { width: 1280, height: 800 } } },
     {
       file: "demo-phone.png",
-      options: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+      options: {
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 2,
+        isMobile: true,
+        hasTouch: true,
+        userAgent: iphone,
+      },
     },
+    { file: "demo-desktop.png", options: { viewport: { width: 1280, height: 800 } } },
   ];
   for (const { file, options } of shots) {
     const context = await newContext(options);

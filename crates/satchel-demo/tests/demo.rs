@@ -420,7 +420,14 @@ async fn forged_forms(app: Router) {
     let (other_cookie, other_token) = visitor(&app).await;
     assert_ne!(token, other_token);
     let forged = ["", "csrf=", "csrf=guess", &format!("csrf={other_token}")];
-    for uri in ["/login", "/logout", "/set", "/remove"] {
+    for uri in [
+        "/login",
+        "/logout",
+        "/set",
+        "/remove",
+        "/sessions/end",
+        "/logout-everywhere",
+    ] {
         for body in forged {
             let body = format!("{body}&user=mallory&key=count&value=99");
             let reply = post_form(&app, uri, Some(&cookie), &body).await;

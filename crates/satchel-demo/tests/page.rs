@@ -1,4 +1,5 @@
-//! The page's data forms (`POST /set`, `/remove`) and what the page says about expiry,
+//! The page's data forms (`POST /set`, `/remove`), its list of the user's sessions
+//! (`POST /sessions/end`, `/logout-everywhere`) and what it says about expiry,
 //! through the router in-process.
 
 // Helpers outside `#[test]` fns are not covered by `allow-unwrap-in-tests`; a test fails by panicking.
@@ -216,4 +217,137 @@ async fn the_page_tells_when_the_session_ends_by_the_layers_timeouts() {
         page.body
             .contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#)
     );
+}
+
+/// A visitor who opened the page and logged in as `user` through its form: the new
+/// cookie and the forms' token (which survives the login).
+async fn logged_in(app: &Router, user: &str) -> (String, String) {
+    let (cookie, token) = visitor(app).await;
+    let form = format!("csrf={token}&user={user}");
+    let login = send(app, "POST", "/login", &cookie, Some(&form)).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    let set = login.set_cookie.expect("a new id at login");
+    (set.split(';').next().unwrap().to_owned(), token)
+}
+
+/// The handles the page lists, and which of them is current.
+fn listed(page: &str) -> Vec<(String, bool)> {
+    page.split("<tr")
+        .filter_map(|row| {
+            let (_, rest) = row.split_once(r#"data-handle=""#)?;
+            let handle = rest.split('"').next()?.to_owned();
+            Some((handle, row.starts_with(r#" class="current""#)))
+        })
+        .collect()
+}
+
+fn is_anonymous(body: &str) -> bool {
+    body.contains("Nobody is logged in.")
+}
+
+#[tokio::test]
+async fn the_page_lists_the_users_sessions_and_ends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = FilesystemStore::new(dir.path().join("sessions")).unwrap();
+    user_sessions(satchel_demo::app(SessionLayer::new(MemoryStore::new()))).await;
+    user_sessions(satchel_demo::app(SessionLayer::new(file))).await;
+}
+
+async fn user_sessions(app: Router) {
+    let mut alice = Vec::new();
+    for _ in 0..3 {
+        alice.push(logged_in(&app, "alice").await);
+    }
+    let (bob, bob_token) = logged_in(&app, "bob").await;
+    let page = send(&app, "GET", "/", &alice[0].0, None).await;
+    let rows = listed(&page.body);
+    assert_eq!(rows.len(), 3, "{}", page.body);
+    assert_eq!(rows.iter().filter(|(_, current)| *current).count(), 1);
+    assert_eq!(page.body.matches(r#"action="/sessions/end""#).count(), 2);
+    for (handle, _) in &rows {
+        assert!(
+            alice
+                .iter()
+                .all(|(cookie, _)| !cookie.contains(handle.as_str())),
+            "a handle is no id"
+        );
+    }
+    let bobs = listed(&send(&app, "GET", "/", &bob, None).await.body);
+    assert_eq!(bobs.len(), 1);
+
+    // Someone else's handle, or none at all: 404, nothing ends.
+    let token = &alice[0].1;
+    for handle in [bobs[0].0.as_str(), "not-a-handle", ""] {
+        let form = format!("csrf={token}&handle={handle}");
+        let reply = send(&app, "POST", "/sessions/end", &alice[0].0, Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{handle}");
+    }
+    assert!(!is_anonymous(
+        &send(&app, "GET", "/", &bob, None).await.body
+    ));
+
+    // One of alice's others, by its end button.
+    let other = rows.iter().find(|(_, current)| !current).unwrap();
+    let form = format!("csrf={token}&handle={}", other.0);
+    let ended = send(&app, "POST", "/sessions/end", &alice[0].0, Some(&form)).await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.body);
+    let mut anonymous = 0;
+    for (cookie, _) in &alice[1..] {
+        anonymous += usize::from(is_anonymous(
+            &send(&app, "GET", "/", cookie, None).await.body,
+        ));
+    }
+    assert_eq!(anonymous, 1);
+
+    // Everywhere else: the last other ends; the caller and bob stay.
+    let form = format!("csrf={token}");
+    let everywhere = send(&app, "POST", "/logout-everywhere", &alice[0].0, Some(&form)).await;
+    assert_eq!(everywhere.status, StatusCode::SEE_OTHER);
+    for (cookie, _) in &alice[1..] {
+        assert!(is_anonymous(
+            &send(&app, "GET", "/", cookie, None).await.body
+        ));
+    }
+    let page = send(&app, "GET", "/", &alice[0].0, None).await;
+    assert!(!is_anonymous(&page.body));
+    assert_eq!(listed(&page.body).len(), 1);
+
+    // Everywhere, here too: the caller's cookie is expired with the answer.
+    let form = format!("csrf={bob_token}&all=true");
+    let all = send(&app, "POST", "/logout-everywhere", &bob, Some(&form)).await;
+    assert_eq!(all.status, StatusCode::SEE_OTHER);
+    assert!(all.set_cookie.unwrap().contains("Max-Age=0"));
+    assert!(is_anonymous(&send(&app, "GET", "/", &bob, None).await.body));
+}
+
+#[tokio::test]
+async fn the_session_forms_need_someone_logged_in_and_a_store_that_keeps_the_list() {
+    let app = satchel_demo::app(SessionLayer::new(MemoryStore::new()));
+    let (cookie, token) = visitor(&app).await;
+    let page = send(&app, "GET", "/", &cookie, None).await;
+    assert!(!page.body.contains(r#"id="sessions""#), "nobody's list");
+    for uri in ["/sessions/end", "/logout-everywhere"] {
+        let form = format!("csrf={token}&handle=x");
+        let reply = send(&app, "POST", uri, &cookie, Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+
+    // werkzeug's files keep no owner: the page says so, the forms get 501.
+    let dir = tempfile::tempdir().unwrap();
+    let werkzeug = FilesystemStore::werkzeug(dir.path().join("werkzeug")).unwrap();
+    let app = satchel_demo::app(SessionLayer::new(werkzeug));
+    let (cookie, token) = logged_in(&app, "alice").await;
+    let page = send(&app, "GET", "/", &cookie, None).await;
+    assert!(
+        page.body
+            .contains("This store cannot list a user's sessions"),
+        "{}",
+        page.body
+    );
+    let form = format!("csrf={token}");
+    let reply = send(&app, "POST", "/logout-everywhere", &cookie, Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::NOT_IMPLEMENTED);
+    assert!(!is_anonymous(
+        &send(&app, "GET", "/", &cookie, None).await.body
+    ));
 }
