@@ -5,8 +5,10 @@
 //!
 //! | route | does |
 //! | --- | --- |
-//! | `GET /` | an HTML page: visit count, who is logged in, login and logout forms |
-//! | `POST /login`, `/logout`, `/count` | the page's forms; each redirects (303) to `/` |
+//! | `GET /` | an HTML page: counts a visit; shows the visits, who is logged in, when the session ends and its data, with the forms below |
+//! | `POST /login`, `/logout` | the page's forms: log in (field `user`), log out; each redirects (303) to `/` |
+//! | `POST /set`, `/remove` | the page's data forms: set `key` to `value` (JSON, else text), remove `key`; each redirects (303) to `/` |
+//! | `POST /sessions/end`, `/logout-everywhere` | the page's forms over the user's sessions: end the one `handle` names; end all but this one (`all=true`: this one too); each redirects (303) to `/` |
 //! | `GET /api/session` | the session's data as a JSON object (`{}` when there is none) |
 //! | `PUT /api/session/{key}` | body is a JSON value; sets the key; 204 |
 //! | `DELETE /api/session/{key}` | removes the key; 204 |
@@ -29,10 +31,13 @@
 //! `{"error": "…"}`, changes nothing, and the session stays readable.
 
 mod api_error;
+mod deadline;
+mod forms;
 mod origin;
 mod page;
 mod router;
 mod routes;
+mod session_list;
 mod sessions;
 mod visitor;
 

@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use satchel::{SessionLayer, SessionStore};
 
-use crate::{origin, page, routes, sessions};
+use crate::{forms, origin, page, routes, session_list, sessions};
 
 /// Request bodies are small JSON values or forms; anything bigger is refused (413), so a
 /// client cannot grow a session file by megabytes in one request.
@@ -21,9 +21,12 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
     Router::new()
         .route("/", get(page::show))
-        .route("/login", post(page::login))
-        .route("/logout", post(page::logout))
-        .route("/count", post(page::count))
+        .route("/login", post(forms::login))
+        .route("/logout", post(forms::logout))
+        .route("/set", post(forms::set))
+        .route("/remove", post(forms::remove))
+        .route("/sessions/end", post(session_list::end))
+        .route("/logout-everywhere", post(session_list::end_all))
         .route("/api/session", get(routes::show))
         .route(
             "/api/session/{key}",

@@ -37,6 +37,26 @@ pub(crate) fn check_user(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Checks a key the page's data forms may set or remove: not blank, and neither the
+/// logged-in user (only logging in sets it, with a new session id) nor the CSRF token.
+///
+/// # Errors
+/// Why the key is refused, for the visitor.
+pub(crate) fn check_key(key: &str) -> Result<(), &'static str> {
+    if key.trim().is_empty() {
+        return Err("The key must not be blank.");
+    }
+    if is_reserved(key) {
+        return Err("That key is the session's own: log in or out to change who you are.");
+    }
+    Ok(())
+}
+
+/// Whether `key` belongs to the demo itself (the user, the CSRF token), not to the visitor.
+pub(crate) fn is_reserved(key: &str) -> bool {
+    key == USER || key == satchel::csrf::KEY
+}
+
 /// Logs `name` in: stores it and gives the session a new id, so an id planted before login
 /// (session fixation) is worthless after it.
 ///
@@ -93,5 +113,13 @@ mod tests {
         assert!(check_user("").is_err());
         assert!(check_user(" \t").is_err());
         assert!(check_user("alice").is_ok());
+    }
+
+    #[test]
+    fn the_data_forms_leave_the_user_and_the_token_alone() {
+        assert!(check_key("color").is_ok());
+        assert!(check_key(" ").is_err());
+        assert!(check_key(USER).is_err());
+        assert!(check_key(satchel::csrf::KEY).is_err());
     }
 }
