@@ -97,6 +97,12 @@ impl UserKey {
         Self::plain(text).ok()
     }
 
+    /// Where cookie sessions keep the user's "valid after" time: a SHA-256 of its own.
+    #[cfg(feature = "cookie-store")]
+    pub(crate) fn revocation_name(&self) -> String {
+        hex::encode(digest(b"satchel.revoked\0", self.0.as_bytes()))
+    }
+
     /// A name for the key that is safe as a file name or a Redis key part: its SHA-256.
     #[cfg_attr(
         not(any(all(feature = "fs", unix), feature = "redis")),

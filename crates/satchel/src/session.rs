@@ -701,6 +701,14 @@ impl Session {
         self.expires_at = at;
     }
 
+    /// Dates the session as created at `at` (a cookie session re-issued after its user's
+    /// cookies were revoked), marking it modified.
+    #[cfg(feature = "cookie-store")]
+    pub(crate) fn restart_at(&mut self, at: OffsetDateTime) {
+        self.created_at = at;
+        self.is_modified = true;
+    }
+
     /// Whether a store holds (or held, when loaded) a record for this session.
     pub(crate) fn is_stored(&self) -> bool {
         matches!(self.state, State::Stored | State::Rotating { .. })

@@ -110,6 +110,11 @@ impl SessionHandle {
     /// with `include_current` this one too (as a logout: the cookie is expired with the
     /// response); returns how many ended.
     ///
+    /// Cookie sessions with [`Revocations`](crate::cookie::Revocations) end by time
+    /// instead: every cookie of the user sealed until now is refused from now on, this one
+    /// is re-issued as a fresh session with its data (unless `include_current`), and the
+    /// count is 0, since the server cannot see how many cookies there were.
+    ///
     /// # Errors
     /// As [`SessionHandle::user_sessions`].
     ///
@@ -133,6 +138,10 @@ impl SessionHandle {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn end_user_sessions(&self, include_current: bool) -> Result<u64> {
+        #[cfg(feature = "cookie-store")]
+        if let Some(revocations) = self.revocations() {
+            return self.revoke_cookies(revocations, include_current).await;
+        }
         let store = self.index()?;
         let Some((user, current)) = self.whose().await? else {
             return Ok(0);
@@ -147,6 +156,37 @@ impl SessionHandle {
             self.destroy().await?;
         }
         Ok(ended)
+    }
+
+    /// The cookie sessions' revocation list, if they have one.
+    #[cfg(feature = "cookie-store")]
+    fn revocations(&self) -> Option<&crate::cookie::Revocations> {
+        match &self.shared.loader {
+            Loader::Cookie { sessions, .. } => sessions.revocations(),
+            Loader::Store(_) => None,
+        }
+    }
+
+    /// "Log out everywhere" for cookie sessions: the user's cookies sealed until now are
+    /// refused, and this one goes too, or is re-issued as sealed after that moment.
+    #[cfg(feature = "cookie-store")]
+    async fn revoke_cookies(
+        &self,
+        revocations: &crate::cookie::Revocations,
+        include_current: bool,
+    ) -> Result<u64> {
+        let mut session = self.load().await?;
+        let Some(owner) = session.owner().cloned() else {
+            return Ok(0);
+        };
+        let at = revocations.revoke_all(owner.user()).await?;
+        if include_current {
+            session.destroy();
+        } else {
+            session.rotate_id()?;
+            session.restart_at(at + time::Duration::SECOND);
+        }
+        Ok(0)
     }
 
     fn store(&self) -> Option<&AnyStore> {

@@ -91,6 +91,9 @@ impl SessionStore for AnyStore {
     async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
         self.0.user_records_boxed(user).await
     }
+    async fn delete_user_records(&self, user: &UserKey, keep: Option<&StorageKey>) -> Result<u64> {
+        self.0.delete_user_records_boxed(user, keep).await
+    }
     fn clock(&self) -> Clock {
         self.0.clock_erased()
     }

@@ -44,6 +44,11 @@ pub(crate) trait ErasedStore: Send + Sync + 'static {
         &'a self,
         user: &'a UserKey,
     ) -> BoxFuture<'a, Result<Vec<(StorageKey, Record)>>>;
+    fn delete_user_records_boxed<'a>(
+        &'a self,
+        user: &'a UserKey,
+        keep: Option<&'a StorageKey>,
+    ) -> BoxFuture<'a, Result<u64>>;
     fn clock_erased(&self) -> Clock;
     fn ids_erased(&self) -> IdPolicy;
     /// The store's type, for `Debug`.
@@ -92,6 +97,13 @@ impl<T: SessionStore> ErasedStore for T {
         user: &'a UserKey,
     ) -> BoxFuture<'a, Result<Vec<(StorageKey, Record)>>> {
         Box::pin(self.user_records(user))
+    }
+    fn delete_user_records_boxed<'a>(
+        &'a self,
+        user: &'a UserKey,
+        keep: Option<&'a StorageKey>,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.delete_user_records(user, keep))
     }
     fn clock_erased(&self) -> Clock {
         self.clock()

@@ -317,6 +317,33 @@ pub trait SessionStore: Send + Sync + 'static {
         }
     }
 
+    /// Deletes every live record tied to `user` but the one under `keep`, and returns how
+    /// many went; a record that becomes the user's while it runs (a rotation in flight)
+    /// must go too. The default deletes what [`SessionStore::user_records`] lists, and
+    /// looks again until it finds nothing; SQL stores do it in one statement.
+    ///
+    /// # Errors
+    /// As [`SessionStore::user_records`]; records deleted before a failure stay deleted.
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{MemoryStore, SessionStore, UserKey};
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let store = MemoryStore::new();
+    /// assert_eq!(store.delete_user_records(&UserKey::hashed("alice"), None).await?, 0);
+    /// # Ok::<(), satchel::Error>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn delete_user_records(
+        &self,
+        user: &UserKey,
+        keep: Option<&StorageKey>,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        owned::delete_each(self, user, keep)
+    }
+
     /// The clock the store judges expiry by (the system clock unless configured).
     fn clock(&self) -> Clock {
         Clock::system()

@@ -131,23 +131,17 @@ pub trait UserSessions: SessionStore {
         keep: Option<&Handle>,
     ) -> impl Future<Output = Result<u64>> + Send {
         async move {
-            let mut ended = 0;
-            for _ in 0..END_PASSES {
-                let targets: Vec<StorageKey> = self
-                    .user_records(user)
-                    .await?
-                    .into_iter()
-                    .map(|(key, _)| key)
-                    .filter(|key| keep.is_none_or(|keep| Handle::of(key) != *keep))
-                    .collect();
-                if targets.is_empty() {
-                    break;
+            let keep = match keep {
+                None => None,
+                Some(keep) => {
+                    let records = self.user_records(user).await?;
+                    records
+                        .into_iter()
+                        .map(|(key, _)| key)
+                        .find(|key| Handle::of(key) == *keep)
                 }
-                for key in &targets {
-                    ended += u64::from(self.delete(key).await?);
-                }
-            }
-            Ok(ended)
+            };
+            self.delete_user_records(user, keep.as_ref()).await
         }
     }
 }
@@ -189,6 +183,32 @@ pub(crate) fn judge(
         None if old => Entry::Stale,
         None => Entry::Kept,
     }
+}
+
+/// The default [`SessionStore::delete_user_records`]: deletes what the index lists, and
+/// looks again until a pass finds nothing, so a session rotated to a new id while the
+/// first pass ran is in the index by the next.
+pub(crate) async fn delete_each<S: SessionStore + ?Sized>(
+    store: &S,
+    user: &UserKey,
+    keep: Option<&StorageKey>,
+) -> Result<u64> {
+    let mut ended = 0;
+    for _ in 0..END_PASSES {
+        let records = store.user_records(user).await?;
+        let targets: Vec<StorageKey> = records
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| Some(key) != keep)
+            .collect();
+        if targets.is_empty() {
+            break;
+        }
+        for key in &targets {
+            ended += u64::from(store.delete(key).await?);
+        }
+    }
+    Ok(ended)
 }
 
 fn listed(key: &StorageKey, record: Record) -> UserSession {

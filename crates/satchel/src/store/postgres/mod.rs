@@ -480,6 +480,14 @@ impl SessionStore for PostgresStore {
         Ok(rows.iter().filter_map(keyed).collect())
     }
 
+    async fn delete_user_records(&self, user: &UserKey, keep: Option<&StorageKey>) -> Result<u64> {
+        let sql = "DELETE FROM {table} WHERE owner = $1 AND key IS DISTINCT FROM $2
+                   AND (expires_at IS NULL OR expires_at > $3)";
+        let keep = keep.map(StorageKey::as_str);
+        self.execute(sql, &[&user.as_str(), &keep, &self.now()])
+            .await
+    }
+
     fn clock(&self) -> Clock {
         self.clock.clone()
     }

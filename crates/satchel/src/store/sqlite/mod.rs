@@ -331,6 +331,13 @@ impl SessionStore for SqliteStore {
             .collect())
     }
 
+    async fn delete_user_records(&self, user: &UserKey, keep: Option<&StorageKey>) -> Result<u64> {
+        let (user, keep) = (user.as_str().to_owned(), keep.map(ToString::to_string));
+        let write: Write =
+            Box::new(move |db, now| rows::delete_owned(db, &user, keep.as_deref(), now));
+        self.write(write).await
+    }
+
     fn clock(&self) -> Clock {
         self.clock.clone()
     }

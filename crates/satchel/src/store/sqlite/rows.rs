@@ -119,6 +119,20 @@ pub(super) fn owned_by(
     Ok(found)
 }
 
+/// Deletes the live sessions of `user` but the one under `keep`, in one statement.
+pub(super) fn delete_owned(
+    db: &Connection,
+    user: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<u64> {
+    let mut delete = db.prepare_cached(
+        "DELETE FROM satchel_sessions
+         WHERE owner = ?1 AND key IS NOT ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+    )?;
+    Ok(delete.execute(params![user, keep, now])? as u64)
+}
+
 /// A session's columns, as read.
 struct Row {
     data: String,
