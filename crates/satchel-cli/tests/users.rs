@@ -2,26 +2,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
+
+use common::{satchel, stdout};
 
 use satchel::{
     FilesystemStore, Handle, Owner, SessionId, SessionStore, SessionStoreExt, SqliteStore, UserKey,
 };
-
-fn satchel(store: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_satchel"))
-        .args(["--store", store])
-        .args(args)
-        .env_remove("SATCHEL_STORE")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
 fn stderr_of_failure(output: &Output) -> String {
     assert_eq!(output.status.code(), Some(1));

@@ -61,36 +61,13 @@ fn three_clients_one_user(store: &str) {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        demo.send(
-            "DELETE",
-            &format!("/api/sessions/{bobs}"),
-            Some(&clients[0]),
-            ""
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        demo.send(
-            "DELETE",
-            "/api/sessions/not-a-handle",
-            Some(&clients[0]),
-            ""
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        demo.send(
-            "DELETE",
-            &format!("/api/sessions/{handle}"),
-            Some(&clients[0]),
-            ""
-        )
-        .status,
-        204
-    );
+    let end = |handle: &str| {
+        let path = format!("/api/sessions/{handle}");
+        demo.send("DELETE", &path, Some(&clients[0]), "").status
+    };
+    assert_eq!(end(&bobs), 404);
+    assert_eq!(end("not-a-handle"), 404);
+    assert_eq!(end(handle), 204);
     assert_eq!(clients.iter().filter(|c| is_anonymous(&demo, c)).count(), 1);
 
     // Everywhere else: the others end, the caller and bob stay.
