@@ -130,3 +130,71 @@ fn remove(marker: &std::path::Path) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+
+    use time::{Duration as Span, OffsetDateTime};
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::owner::Owner;
+    use crate::store::{FilesystemStore, Progress, SessionStore as _, SessionStoreExt as _};
+
+    fn markers(dir: &std::path::Path) -> Vec<PathBuf> {
+        let root = dir.join(INDEX_DIR);
+        let users = std::fs::read_dir(root).into_iter().flatten().flatten();
+        users
+            .flat_map(|user| {
+                std::fs::read_dir(user.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .map(|marker| marker.path())
+            .collect()
+    }
+
+    fn age(marker: &std::path::Path) {
+        let old = SystemTime::now() - 2 * IN_FLIGHT;
+        File::options()
+            .write(true)
+            .open(marker)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn prune_leaves_no_marker_past_its_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(OffsetDateTime::now_utc());
+        let store = FilesystemStore::new(dir.path().join("s"))
+            .unwrap()
+            .with_clock(clock.clone());
+        let alice = UserKey::hashed("alice");
+        let mut ended = Vec::new();
+        for expires in [Some(clock.now() + Span::seconds(1)), None, None] {
+            let mut session = store.new_session().unwrap();
+            session.set_owner(Some(Owner::new(alice.clone())));
+            session.set_expires_at(expires);
+            store.save(&mut session).await.unwrap();
+            ended.push(session);
+        }
+        assert_eq!(markers(store.dir()).len(), 3);
+        store.destroy(&mut ended[2]).await.unwrap();
+        clock.advance(Span::seconds(1));
+        // A young marker may belong to a session still being written: it stays.
+        assert_eq!(store.prune(&Progress::none()).await.unwrap(), 1);
+        assert_eq!(markers(store.dir()).len(), 3);
+        markers(store.dir()).iter().for_each(|marker| age(marker));
+        store.prune(&Progress::none()).await.unwrap();
+        assert_eq!(
+            markers(store.dir()).len(),
+            1,
+            "markers outlived their sessions"
+        );
+        assert_eq!(store.user_records(&alice).await.unwrap().len(), 1);
+    }
+}
