@@ -33,13 +33,14 @@
 //!
 //! With axum: the session layer, and axum-login's on top of it.
 //! ```
-//! use axum::{Router, routing::get};
+//! use axum::{Router, http::StatusCode, routing::get};
 //! use satchel_tower_sessions::TowerStore;
 //! use tower_sessions::{Session, SessionManagerLayer};
 //!
-//! async fn visits(session: Session) -> Result<String, tower_sessions::session::Error> {
-//!     let n = session.get::<u64>("visits").await?.unwrap_or(0) + 1;
-//!     session.insert("visits", n).await?;
+//! async fn visits(session: Session) -> Result<String, StatusCode> {
+//!     let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+//!     let n = session.get::<u64>("visits").await.map_err(failed)?.unwrap_or(0) + 1;
+//!     session.insert("visits", n).await.map_err(failed)?;
 //!     Ok(format!("visit number {n}"))
 //! }
 //!
@@ -81,7 +82,7 @@
 //!   `TowerStore` are not readable through satchel's middleware, nor the reverse, though
 //!   both can share one store without clashing.
 //! - **werkzeug's file format**, which names files by the raw id: use
-//!   [`FilesystemStore::new`](satchel::FilesystemStore::new), whose files are named by hash.
+//!   `FilesystemStore::new`, whose files are named by hash.
 
 mod error;
 mod key;
