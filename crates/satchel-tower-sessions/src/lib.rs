@@ -53,6 +53,48 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! With axum-login and axum-messages, pruning expired sessions in the background (the
+//! README's lines; `examples/axum_login.rs` is the whole app):
+//! ```
+//! # use std::convert::Infallible;
+//! # #[derive(Clone, Debug)]
+//! # struct User;
+//! # impl axum_login::AuthUser for User {
+//! #     type Id = u64;
+//! #     fn id(&self) -> u64 { 1 }
+//! #     fn session_auth_hash(&self) -> &[u8] { b"" }
+//! # }
+//! # #[derive(Clone)]
+//! # struct Users;
+//! # impl axum_login::AuthnBackend for Users {
+//! #     type User = User;
+//! #     type Credentials = ();
+//! #     type Error = Infallible;
+//! #     async fn authenticate(&self, _: ()) -> Result<Option<User>, Infallible> { Ok(None) }
+//! #     async fn get_user(&self, _: &u64) -> Result<Option<User>, Infallible> { Ok(None) }
+//! # }
+//! use std::time::Duration;
+//!
+//! use satchel_tower_sessions::TowerStore;
+//! use tower_sessions::SessionManagerLayer;
+//! use tower_sessions_core::ExpiredDeletion as _;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let backend = Users;
+//! # let app = axum::Router::new();
+//! # let dir = tempfile::tempdir()?;
+//! # let url = format!("sqlite:{}", dir.path().join("sessions.db").display());
+//! let store = TowerStore::new(satchel::store::open(&url)?.into_store()?); // any store
+//! let sessions = SessionManagerLayer::new(store.clone());
+//! let auth = axum_login::AuthManagerLayerBuilder::new(backend, sessions).build();
+//! let app: axum::Router = app.layer(axum_messages::MessagesManagerLayer).layer(auth);
+//! tokio::spawn(store.continuously_delete_expired(Duration::from_secs(60)));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # What survives the translation
 //! - **Hashed keys at rest.** A session is stored under the SHA-256 of its id's cookie text,
 //!   as satchel stores its own: a leaked store, a listing or the CLI shows no usable cookie.
