@@ -39,6 +39,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// - Reads use a few reader connections, which WAL lets read while the writer commits:
 ///   loading one session runs on the calling thread (microseconds, and it never waits
 ///   for a lock there), listing and counting on tokio's blocking pool.
+/// - rusqlite 0.39 (SQLite 3.51.3 bundled through libsqlite3-sys 0.37), not the newest: the
+///   latest sqlx (0.9) takes libsqlite3-sys below 0.38, and cargo lets only one crate link
+///   `sqlite3`, so with this release an app can use sqlx's SQLite driver and this store
+///   together (`ci/sqlx-coexist` checks it).
 ///
 /// # Example
 /// ```
