@@ -2,6 +2,7 @@
 
 mod codec;
 mod connection;
+mod from_client;
 mod scripts;
 
 use std::collections::{BTreeSet, HashMap};
