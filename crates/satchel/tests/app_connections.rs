@@ -1,6 +1,6 @@
 //! Stores on the app's own connections (`PostgresStore::from_pool` / `from_config`,
-//! `RedisStore::from_client` / `from_cluster_client`) honour the whole store contract,
-//! against the real servers, and really use what the app handed them.
+//! `RedisStore::from_client` / `from_connection_manager` / `from_cluster_client`) honour
+//! the whole store contract, against the real servers, and use what the app handed them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 mod common;
@@ -146,4 +146,29 @@ async fn redis_store_on_the_apps_cluster_client_honours_the_contract() {
     };
     let client = redis::cluster::ClusterClient::new([url.as_str()]).unwrap();
     redis_contract(|| RedisStore::from_cluster_client(client.clone())).await;
+}
+
+#[tokio::test]
+async fn redis_store_on_the_apps_connection_manager_honours_the_contract() {
+    let default = "redis://127.0.0.1:6379";
+    let Some(url) = common::server_url("redis", "SATCHEL_TEST_REDIS_URL", default) else {
+        return;
+    };
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
+    redis_contract(|| RedisStore::from_connection_manager(manager.clone())).await;
+
+    // The app's manager still serves the app, and a changed timeout keeps using it.
+    let store = RedisStore::from_connection_manager(manager.clone())
+        .with_prefix(format!("satchel-test:{}:", common::unique_suffix()))
+        .with_timeout(Duration::from_secs(2));
+    let mut session = store.new_session().unwrap();
+    session.insert("user", "alice").unwrap();
+    store.save(&mut session).await.unwrap();
+    let keys = store.list().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    let mut app = manager;
+    let pong: String = redis::cmd("PING").query_async(&mut app).await.unwrap();
+    assert_eq!(pong, "PONG");
+    store.delete(&keys[0]).await.unwrap();
 }

@@ -1,5 +1,6 @@
-//! `RedisStore` from the app's own Redis client or cluster client.
+//! `RedisStore` from the app's own Redis client, connection manager or cluster client.
 
+use redis::aio::ConnectionManager;
 use redis::cluster::ClusterClient;
 
 use super::RedisStore;
@@ -37,5 +38,31 @@ impl RedisStore {
     #[must_use]
     pub fn from_cluster_client(client: ClusterClient) -> Self {
         Self::from_target(Target::Cluster(Box::new(client)))
+    }
+
+    /// A store on the app's own connection manager (redis-rs 1.x, the `connection-manager`
+    /// feature), shared with the app's other commands: no second connection is made. Its
+    /// own reconnect and response settings apply; each store operation is still bounded
+    /// by the store's timeout (500 ms, or [`with_timeout`](RedisStore::with_timeout),
+    /// which here changes only that bound).
+    ///
+    /// # Example
+    /// ```no_run
+    /// use satchel::{RedisStore, SessionStoreExt};
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379")?;
+    /// let manager = redis::aio::ConnectionManager::new(client).await?;
+    /// let store = RedisStore::from_connection_manager(manager.clone());
+    /// let mut session = store.new_session()?;
+    /// session.insert("user", "alice")?;
+    /// store.save(&mut session).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn from_connection_manager(manager: ConnectionManager) -> Self {
+        Self::from_target(Target::Manager(manager))
     }
 }
