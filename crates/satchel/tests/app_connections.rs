@@ -1,6 +1,7 @@
 //! Stores on the app's own connections (`PostgresStore::from_pool` / `from_config`,
-//! `RedisStore::from_client` / `from_connection_manager` / `from_cluster_client`) honour
-//! the whole store contract, against the real servers, and use what the app handed them.
+//! `RedisStore::from_client` / `from_connection_manager` / `from_cluster_client`,
+//! `SqliteStore::open_with_pragmas`) honour the whole store contract, against the real
+//! servers, and use what the app handed them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 mod common;
@@ -171,4 +172,17 @@ async fn redis_store_on_the_apps_connection_manager_honours_the_contract() {
     let pong: String = redis::cmd("PING").query_async(&mut app).await.unwrap();
     assert_eq!(pong, "PONG");
     store.delete(&keys[0]).await.unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_store_with_the_apps_pragmas_honours_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let pragmas = [("cache_size", "-8000"), ("temp_store", "MEMORY")];
+    satchel::test_suite::run(|clock| {
+        let path = dir.path().join(format!("{}.db", common::unique_suffix()));
+        satchel::SqliteStore::open_with_pragmas(path, pragmas)
+            .unwrap()
+            .with_clock(clock)
+    })
+    .await;
 }

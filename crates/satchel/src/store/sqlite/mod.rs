@@ -1,5 +1,6 @@
 //! `SqliteStore`: sessions in one SQLite database file (rusqlite, SQLite bundled).
 
+mod pragmas;
 mod rows;
 mod writer;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode};
 use time::OffsetDateTime;
 
+use self::pragmas::Pragmas;
 use self::writer::{Write, Writer};
 use super::{Progress, SessionStore};
 use crate::changes::Changes;
@@ -70,6 +72,8 @@ struct Inner {
     writer: Writer,
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
+    /// The app's own, run on every connection after the store's.
+    pragmas: Pragmas,
 }
 
 impl SqliteStore {
@@ -91,7 +95,11 @@ impl SqliteStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_configured(path.as_ref(), Pragmas::default())
+    }
+
+    fn open_configured(path: &Path, pragmas: Pragmas) -> Result<Self> {
+        let path = path.to_path_buf();
         if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.contains(":memory:")) {
             return Err(Error::InvalidConfig(
                 "SqliteStore needs a database file (its reader connections share it); \
@@ -104,6 +112,7 @@ impl SqliteStore {
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|()| pragmas.apply(&connection))
             .and_then(|()| connection.execute_batch(rows::SCHEMA))
             .map_err(backend)?;
         Ok(Self {
@@ -111,6 +120,7 @@ impl SqliteStore {
                 writer: Writer::start(connection)?,
                 path,
                 readers: Mutex::new(Vec::new()),
+                pragmas,
             }),
             clock: Clock::system(),
         })
@@ -185,7 +195,11 @@ impl Inner {
         let idle = self.idle().pop();
         let connection = match idle {
             Some(connection) => connection,
-            None => Connection::open(&self.path)?,
+            None => {
+                let connection = Connection::open(&self.path)?;
+                self.pragmas.apply(&connection)?;
+                connection
+            }
         };
         let patience = match wait {
             Wait::No => Duration::ZERO,
@@ -345,6 +359,7 @@ mod tests {
             writer: Writer::start(Connection::open_in_memory().unwrap()).unwrap(),
             path,
             readers: Mutex::new(Vec::new()),
+            pragmas: Pragmas::default(),
         };
         (inner, other)
     }
