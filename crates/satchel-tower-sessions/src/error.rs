@@ -1,18 +1,45 @@
 //! satchel's errors as tower-sessions' store errors.
 
-use tower_sessions_core::session_store::Error;
+/// A store error in the three kinds every tower-sessions release has: data that cannot be
+/// written (too large, too deep, unencodable), a stored record that cannot be read, and
+/// anything else the backend's. The message is satchel's, which never holds a session id.
+#[derive(Debug)]
+pub(crate) enum StoreError {
+    Encode(String),
+    Decode(String),
+    Backend(String),
+}
 
-/// tower-sessions' store error for a satchel error: data that cannot be written (too
-/// large, too deep, unencodable) is `Encode`, a stored record that cannot be read is
-/// `Decode`, anything else the backend's. The message is satchel's, which never holds a
-/// session id.
-pub(crate) fn to_tower(error: satchel::Error) -> Error {
-    match error {
-        satchel::Error::Encode(_)
-        | satchel::Error::TooLarge { .. }
-        | satchel::Error::TooDeep { .. } => Error::Encode(error.to_string()),
-        satchel::Error::Decode(_) => Error::Decode(error.to_string()),
-        other => Error::Backend(other.to_string()),
+impl From<satchel::Error> for StoreError {
+    fn from(error: satchel::Error) -> Self {
+        match error {
+            satchel::Error::Encode(_)
+            | satchel::Error::TooLarge { .. }
+            | satchel::Error::TooDeep { .. } => Self::Encode(error.to_string()),
+            satchel::Error::Decode(_) => Self::Decode(error.to_string()),
+            other => Self::Backend(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for tower_sessions_core::session_store::Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Encode(message) => Self::Encode(message),
+            StoreError::Decode(message) => Self::Decode(message),
+            StoreError::Backend(message) => Self::Backend(message),
+        }
+    }
+}
+
+#[cfg(feature = "tower-sessions-0-15")]
+impl From<StoreError> for tower_sessions_core_0_15::session_store::Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Encode(message) => Self::Encode(message),
+            StoreError::Decode(message) => Self::Decode(message),
+            StoreError::Backend(message) => Self::Backend(message),
+        }
     }
 }
 
@@ -23,15 +50,17 @@ mod tests {
     #[test]
     fn kinds_are_kept() {
         let too_large = satchel::Error::TooLarge { size: 2, limit: 1 };
-        assert!(matches!(to_tower(too_large), Error::Encode(_)));
+        assert!(matches!(StoreError::from(too_large), StoreError::Encode(_)));
         let io = satchel::Error::Io(std::io::Error::other("disk gone"));
-        match to_tower(io) {
-            Error::Backend(message) => assert!(message.contains("disk gone"), "{message}"),
+        match StoreError::from(io) {
+            StoreError::Backend(message) => assert!(message.contains("disk gone"), "{message}"),
             other => panic!("{other:?}"),
         }
+        let conflict = StoreError::from(satchel::Error::Conflict);
+        let tower = tower_sessions_core::session_store::Error::from(conflict);
         assert!(matches!(
-            to_tower(satchel::Error::Conflict),
-            Error::Backend(_)
+            tower,
+            tower_sessions_core::session_store::Error::Backend(_)
         ));
     }
 }

@@ -4,7 +4,12 @@
 //! file, SQLite, Redis (server or cluster) and PostgreSQL stores.
 //!
 //! It is built for tower-sessions 0.14, the release the latest axum-login (0.18) and
-//! axum-messages (0.8) are built on.
+//! axum-messages (0.8) are built on, and with the feature `tower-sessions-0-15` also for
+//! tower-sessions 0.15, the newest (the same type implements both releases' traits).
+//!
+//! | Feature | Enables | Default |
+//! | --- | --- | --- |
+//! | `tower-sessions-0-15` | `TowerStore` as tower-sessions 0.15's `SessionStore` and `ExpiredDeletion`; `tower_sessions_core_0_15` re-exported | no |
 //!
 //! # Example
 //! ```
@@ -126,10 +131,20 @@
 //! - **werkzeug's file format**, which names files by the raw id: use
 //!   `FilesystemStore::new`, whose files are named by hash.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod key;
 mod record;
 mod store;
+mod v0_14;
+#[cfg(feature = "tower-sessions-0-15")]
+mod v0_15;
 
 pub use store::TowerStore;
+/// tower-sessions 0.14's core: the traits `TowerStore` implements, and `Id` and `Record`.
 pub use tower_sessions_core;
+/// tower-sessions 0.15's core, for the same.
+#[cfg(feature = "tower-sessions-0-15")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions-0-15")))]
+pub use tower_sessions_core_0_15;

@@ -3,15 +3,13 @@
 
 use std::collections::HashMap;
 
+use crate::error::StoreError;
 use satchel::{Changes, Limits, Record, Session, SessionId};
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, PrimitiveDateTime};
-use tower_sessions_core::session::{self, Id};
-
-use crate::error::to_tower;
 
 /// tower-sessions' record data (its own alias for this is private).
-type Data = HashMap<String, Value>;
+pub(crate) type Data = HashMap<String, Value>;
 
 /// Any well-formed satchel id: the probe session below is never stored.
 const PROBE_ID: &str = "tower-sessions-limits-probe-0000";
@@ -21,14 +19,11 @@ const PROBE_ID: &str = "tower-sessions-limits-probe-0000";
 ///
 /// The check is the one satchel's own sessions run, done by inserting each value into a
 /// throwaway [`Session`], so the two crates cannot disagree on what fits.
-pub(crate) fn checked_data(
-    data: &Data,
-    limits: Limits,
-) -> tower_sessions_core::session_store::Result<Map<String, Value>> {
+pub(crate) fn checked_data(data: &Data, limits: Limits) -> Result<Map<String, Value>, StoreError> {
     let id = SessionId::parse(PROBE_ID).unwrap_or_else(|| unreachable!("a valid id"));
     let mut probe = Session::new(id).with_limits(limits);
     for (key, value) in data {
-        probe.insert(key.as_str(), value).map_err(to_tower)?;
+        probe.insert(key.as_str(), value)?;
     }
     Ok(probe.data().clone())
 }
@@ -57,18 +52,15 @@ pub(crate) fn replacement(data: Map<String, Value>, expiry: OffsetDateTime) -> C
     }
 }
 
-/// The tower-sessions record for a live satchel record stored under `id`'s key.
+/// The data and expiry of a tower-sessions record for a live satchel record.
 ///
 /// A record satchel wrote without an expiry (tower-sessions' records always have one) gets
 /// the latest date `time` can hold; tower-sessions sets its own expiry again on each save.
-pub(crate) fn to_tower_record(id: Id, record: Record) -> session::Record {
-    session::Record {
-        id,
-        data: record.data.into_iter().collect(),
-        expiry_date: record
-            .expires_at
-            .unwrap_or(PrimitiveDateTime::MAX.assume_utc()),
-    }
+pub(crate) fn to_tower_parts(record: Record) -> (Data, OffsetDateTime) {
+    let expiry = record
+        .expires_at
+        .unwrap_or(PrimitiveDateTime::MAX.assume_utc());
+    (record.data.into_iter().collect(), expiry)
 }
 
 #[cfg(test)]
@@ -91,18 +83,12 @@ mod tests {
         data.insert("big".into(), Value::from("x".repeat(100)));
         let limits = Limits::new().with_max_bytes(64);
         let err = checked_data(&data, limits).unwrap_err();
-        assert!(
-            matches!(err, tower_sessions_core::session_store::Error::Encode(_)),
-            "{err}"
-        );
+        assert!(matches!(err, StoreError::Encode(_)), "{err:?}");
 
         let mut deep = Data::new();
         deep.insert("deep".into(), serde_json::json!([[[1]]]));
         let err = checked_data(&deep, Limits::new().with_max_depth(2)).unwrap_err();
-        assert!(
-            matches!(err, tower_sessions_core::session_store::Error::Encode(_)),
-            "{err}"
-        );
+        assert!(matches!(err, StoreError::Encode(_)), "{err:?}");
     }
 
     #[test]
@@ -123,9 +109,7 @@ mod tests {
     fn records_without_expiry_get_the_latest_date() {
         let mut record = Record::new();
         record.expires_at = None;
-        let id = Id::default();
-        let tower = to_tower_record(id, record);
-        assert_eq!(tower.id, id);
-        assert!(tower.expiry_date > OffsetDateTime::now_utc());
+        let (_, expiry) = to_tower_parts(record);
+        assert!(expiry > OffsetDateTime::now_utc());
     }
 }

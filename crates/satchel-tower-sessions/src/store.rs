@@ -3,16 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use satchel::Limits;
 use satchel::store::Progress;
-use tower_sessions_core::session::{Id, Record};
-use tower_sessions_core::session_store::{self, Error};
-use tower_sessions_core::{ExpiredDeletion, SessionStore};
+use time::OffsetDateTime;
 
-use crate::error::to_tower;
+use crate::error::StoreError;
 use crate::key::storage_key;
-use crate::record::{checked_data, new_record, replacement, to_tower_record};
+use crate::record::{Data, checked_data, new_record, replacement, to_tower_parts};
 
 /// How many fresh ids `create` draws before it gives up. Each is 128 random bits, so a
 /// second draw already means the generator is broken; the bound keeps that from looping.
@@ -20,7 +17,8 @@ const CREATE_ATTEMPTS: usize = 8;
 
 /// Any satchel server store (memory, file, SQLite, Redis, Redis Cluster, PostgreSQL, or an
 /// [`AnyStore`](satchel::store::AnyStore) chosen at run time) as a tower-sessions
-/// [`SessionStore`] with [`ExpiredDeletion`]. Clones share the store.
+/// [`SessionStore`](tower_sessions_core::SessionStore) with
+/// [`ExpiredDeletion`](tower_sessions_core::ExpiredDeletion). Clones share the store.
 ///
 /// See the [crate docs](crate) for what survives the translation and what does not.
 ///
@@ -136,78 +134,70 @@ impl<S> fmt::Debug for TowerStore<S> {
     }
 }
 
-#[async_trait]
-impl<S: satchel::SessionStore> SessionStore for TowerStore<S> {
-    /// Inserts the record under a fresh key, drawing a new id while the one it has is
-    /// taken by a live session: another session is never overwritten.
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = checked_data(&record.data, self.limits)?;
-        let stored = new_record(data, record.expiry_date, self.store.clock().now());
+/// What tower-sessions' releases share: ids shown as the same 22 characters, records of
+/// data and an expiry. The trait impls of each release (`v0_14`, `v0_15`) translate their
+/// types and errors, and leave the work to these.
+impl<S: satchel::SessionStore> TowerStore<S> {
+    /// Inserts under a fresh key, calling `redraw` for a new id while `id`'s is taken by a
+    /// live session: another session is never overwritten.
+    pub(crate) async fn create_as<I: fmt::Display>(
+        &self,
+        id: &mut I,
+        data: &Data,
+        expiry: OffsetDateTime,
+        redraw: impl Fn() -> I,
+    ) -> Result<(), StoreError> {
+        let data = checked_data(data, self.limits)?;
+        let stored = new_record(data, expiry, self.store.clock().now());
         for _ in 0..CREATE_ATTEMPTS {
-            if self
-                .store
-                .create(&storage_key(&record.id), &stored)
-                .await
-                .map_err(to_tower)?
-            {
+            if self.store.create(&storage_key(&*id), &stored).await? {
                 return Ok(());
             }
             tracing::warn!("a new tower-sessions id was taken; drawing another");
-            record.id = Id::default();
+            *id = redraw();
         }
-        Err(Error::Backend(format!(
+        Err(StoreError::Backend(format!(
             "no free session id in {CREATE_ATTEMPTS} draws"
         )))
     }
 
     /// Replaces the live record's data and expiry in one atomic update; a record that is no
     /// longer stored (deleted by a logout, cycled, expired) stays gone.
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = checked_data(&record.data, self.limits)?;
-        let changes = replacement(data, record.expiry_date);
-        let updated = self
-            .store
-            .update(&storage_key(&record.id), &changes)
-            .await
-            .map_err(to_tower)?;
-        if !updated {
+    pub(crate) async fn save_as(
+        &self,
+        id: &impl fmt::Display,
+        data: &Data,
+        expiry: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let changes = replacement(checked_data(data, self.limits)?, expiry);
+        if !self.store.update(&storage_key(id), &changes).await? {
             tracing::debug!("saved a tower-sessions record that is gone; not brought back");
         }
         Ok(())
     }
 
-    /// The live record stored under the id's key; an expired one is never returned.
-    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+    /// The data and expiry of the live record stored under `id`'s key; an expired one is
+    /// never returned.
+    pub(crate) async fn load_as(
+        &self,
+        id: &impl fmt::Display,
+    ) -> Result<Option<(Data, OffsetDateTime)>, StoreError> {
         let now = self.store.clock().now();
-        let stored = self
-            .store
-            .load(&storage_key(session_id))
-            .await
-            .map_err(to_tower)?;
+        let stored = self.store.load(&storage_key(id)).await?;
         Ok(stored
             .filter(|stored| !stored.is_expired(now))
-            .map(|stored| to_tower_record(*session_id, stored)))
+            .map(to_tower_parts))
     }
 
-    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        self.store
-            .delete(&storage_key(session_id))
-            .await
-            .map_err(to_tower)?;
+    pub(crate) async fn delete_as(&self, id: &impl fmt::Display) -> Result<(), StoreError> {
+        self.store.delete(&storage_key(id)).await?;
         Ok(())
     }
-}
 
-#[async_trait]
-impl<S: satchel::SessionStore> ExpiredDeletion for TowerStore<S> {
-    /// satchel's [`prune`](satchel::SessionStore::prune): every expired session goes, those
-    /// refreshed meanwhile stay.
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        let pruned = self
-            .store
-            .prune(&Progress::none())
-            .await
-            .map_err(to_tower)?;
+    /// satchel's [`prune`](satchel::SessionStore::prune): every expired session goes,
+    /// those refreshed meanwhile stay.
+    pub(crate) async fn delete_expired_sessions(&self) -> Result<(), StoreError> {
+        let pruned = self.store.prune(&Progress::none()).await?;
         tracing::debug!(pruned, "expired sessions deleted");
         Ok(())
     }
