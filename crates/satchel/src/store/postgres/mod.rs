@@ -1,6 +1,7 @@
 //! `PostgresStore`: sessions in a PostgreSQL table (tokio-postgres, deadpool pool).
 
 mod escape;
+mod from_pool;
 
 use std::time::Duration;
 
@@ -56,7 +57,8 @@ const POOL_SIZE: usize = 16;
 /// ```
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
-    config: std::sync::Arc<tokio_postgres::Config>,
+    /// `None` for a pool the app built ([`PostgresStore::from_pool`]): never rebuilt here.
+    config: Option<std::sync::Arc<tokio_postgres::Config>>,
     pool: Pool,
     table: String,
     schema_ready: std::sync::Arc<OnceCell<()>>,
@@ -98,7 +100,7 @@ impl PostgresStore {
             .map_err(|err| Error::InvalidConfig(format!("PostgreSQL URL: {err}")))?;
         Ok(Self {
             pool: pool(config.clone(), DEFAULT_TIMEOUT)?,
-            config: std::sync::Arc::new(config),
+            config: Some(std::sync::Arc::new(config)),
             table: "satchel_sessions".into(),
             schema_ready: std::sync::Arc::default(),
             clock: Clock::system(),
@@ -145,7 +147,9 @@ impl PostgresStore {
     /// # Ok::<(), satchel::Error>(())
     /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self> {
-        self.pool = pool((*self.config).clone(), timeout)?;
+        if let Some(config) = &self.config {
+            self.pool = pool((**config).clone(), timeout)?;
+        }
         self.timeout = timeout;
         Ok(self)
     }

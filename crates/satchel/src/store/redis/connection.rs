@@ -18,6 +18,8 @@ const CLUSTER_SCHEME: &str = "redis+cluster://";
 pub(super) enum Target {
     Server(redis::Client),
     Cluster(Box<ClusterClient>),
+    /// The app's own connection manager, used as it is (it reconnects by itself).
+    Manager(ConnectionManager),
 }
 
 /// A live connection to it.
@@ -66,6 +68,7 @@ impl Target {
                 let connection = client.get_async_connection_with_config(config).await?;
                 Ok(Connection::Cluster(connection))
             }
+            Self::Manager(manager) => Ok(Connection::Server(manager.clone())),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod codec;
 mod connection;
+mod from_client;
 mod scripts;
 mod users;
 
@@ -289,7 +290,7 @@ impl RedisStore {
 
     /// Where a full SCAN must go: the server, or each master of the cluster.
     async fn scan_targets(&self) -> Result<Vec<Node>> {
-        if matches!(self.inner.target, Target::Server(_)) {
+        if !matches!(self.inner.target, Target::Cluster(_)) {
             return Ok(vec![None]);
         }
         let slots: Vec<Vec<Value>> = self.query(redis::cmd("CLUSTER").arg("SLOTS")).await?;

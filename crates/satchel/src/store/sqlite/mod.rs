@@ -1,5 +1,6 @@
 //! `SqliteStore`: sessions in one SQLite database file (rusqlite, SQLite bundled).
 
+mod pragmas;
 mod rows;
 mod writer;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode};
 use time::OffsetDateTime;
 
+use self::pragmas::Pragmas;
 use self::writer::{Write, Writer};
 use super::{Progress, SessionStore};
 use crate::changes::Changes;
@@ -40,6 +42,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// - Reads use a few reader connections, which WAL lets read while the writer commits:
 ///   loading one session runs on the calling thread (microseconds, and it never waits
 ///   for a lock there), listing and counting on tokio's blocking pool.
+/// - rusqlite 0.39 (SQLite 3.51.3 bundled through libsqlite3-sys 0.37), not the newest: the
+///   latest sqlx (0.9) takes libsqlite3-sys below 0.38, and cargo lets only one crate link
+///   `sqlite3`, so with this release an app can use sqlx's SQLite driver and this store
+///   together (`ci/sqlx-coexist` checks it).
 ///
 /// # Example
 /// ```
@@ -67,6 +73,8 @@ struct Inner {
     writer: Writer,
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
+    /// The app's own, run on every connection after the store's.
+    pragmas: Pragmas,
 }
 
 impl SqliteStore {
@@ -88,7 +96,11 @@ impl SqliteStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_configured(path.as_ref(), Pragmas::default())
+    }
+
+    fn open_configured(path: &Path, pragmas: Pragmas) -> Result<Self> {
+        let path = path.to_path_buf();
         if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.contains(":memory:")) {
             return Err(Error::InvalidConfig(
                 "SqliteStore needs a database file (its reader connections share it); \
@@ -101,6 +113,7 @@ impl SqliteStore {
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|()| pragmas.apply(&connection))
             .and_then(|()| connection.execute_batch(rows::SCHEMA))
             .and_then(|()| rows::migrate(&connection))
             .map_err(backend)?;
@@ -109,6 +122,7 @@ impl SqliteStore {
                 writer: Writer::start(connection)?,
                 path,
                 readers: Mutex::new(Vec::new()),
+                pragmas,
             }),
             clock: Clock::system(),
         })
@@ -183,7 +197,11 @@ impl Inner {
         let idle = self.idle().pop();
         let connection = match idle {
             Some(connection) => connection,
-            None => Connection::open(&self.path)?,
+            None => {
+                let connection = Connection::open(&self.path)?;
+                self.pragmas.apply(&connection)?;
+                connection
+            }
         };
         let patience = match wait {
             Wait::No => Duration::ZERO,
@@ -359,6 +377,7 @@ mod tests {
             writer: Writer::start(Connection::open_in_memory().unwrap()).unwrap(),
             path,
             readers: Mutex::new(Vec::new()),
+            pragmas: Pragmas::default(),
         };
         (inner, other)
     }
