@@ -33,7 +33,9 @@ async fn tied(store: &AnyStore, user: &UserKey, n: usize) -> Result<Vec<SessionI
     for _ in 0..n {
         let mut session = store.new_session()?;
         session.insert("user", "someone@example.com")?;
-        session.set_owner(Some(Owner::new(user.clone()).with_label("Firefox on Linux")));
+        session.set_owner(Some(
+            Owner::new(user.clone()).with_label("Firefox on Linux"),
+        ));
         store.save(&mut session).await?;
         ids.push(session.id().clone());
     }
@@ -64,7 +66,9 @@ async fn round(store: &AnyStore, n: usize, round: usize) -> Result<(Duration, Du
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().ok_or("usage: revoke STORE_URL [SESSIONS] [ROUNDS]")?;
+    let url = args
+        .next()
+        .ok_or("usage: revoke STORE_URL [SESSIONS] [ROUNDS]")?;
     let n: usize = args.next().map_or(Ok(1000), |n| n.parse())?;
     let rounds: usize = args.next().map_or(Ok(5), |n| n.parse())?;
     let store = open(&url).await?;

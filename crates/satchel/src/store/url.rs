@@ -94,7 +94,7 @@ pub fn open(url: &str) -> Result<Opened> {
         "file" if !rest.is_empty() => open_file(rest),
         "sqlite" if !rest.is_empty() => open_sqlite(rest),
         "postgres" | "postgresql" => open_postgres(url),
-        "redis" | "redis+cluster" => open_redis(url),
+        "redis" | "rediss" | "redis+cluster" => open_redis(url),
         "cookie" if rest.is_empty() => open_cookie(),
         "werkzeug" if !rest.is_empty() => open_werkzeug(rest),
         "memory" | "file" | "sqlite" | "werkzeug" | "cookie" => Err(Error::InvalidConfig(format!(

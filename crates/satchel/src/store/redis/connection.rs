@@ -16,7 +16,8 @@ const CLUSTER_SCHEME: &str = "redis+cluster://";
 /// What the store connects to.
 #[derive(Clone)]
 pub(super) enum Target {
-    Server(redis::Client),
+    // Boxed, as the cluster client is: a client with TLS settings is a few hundred bytes.
+    Server(Box<redis::Client>),
     Cluster(Box<ClusterClient>),
     /// The app's own connection manager, used as it is (it reconnects by itself).
     Manager(ConnectionManager),
@@ -38,7 +39,7 @@ impl Target {
         match url.strip_prefix(CLUSTER_SCHEME) {
             Some(nodes) => Self::cluster(cluster_node_urls(nodes)),
             None => redis::Client::open(url)
-                .map(Self::Server)
+                .map(|client| Self::Server(Box::new(client)))
                 .map_err(invalid_config),
         }
     }
@@ -58,7 +59,8 @@ impl Target {
                     // One attempt per request: a request waits for no backoff while Redis
                     // is away, and the next request tries again.
                     .set_number_of_retries(0);
-                let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
+                let manager =
+                    ConnectionManager::new_with_config((**client).clone(), config).await?;
                 Ok(Connection::Server(manager))
             }
             Self::Cluster(client) => {

@@ -21,7 +21,7 @@ impl RedisStore {
     /// ```
     #[must_use]
     pub fn from_client(client: redis::Client) -> Self {
-        Self::from_target(Target::Server(client))
+        Self::from_target(Target::Server(Box::new(client)))
     }
 
     /// A store on the app's own Redis Cluster client (its nodes, credentials, TLS and
