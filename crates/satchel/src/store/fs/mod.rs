@@ -19,12 +19,16 @@ mod files;
 mod format;
 mod lock;
 mod prune;
+#[cfg(feature = "werkzeug")]
+mod raw;
 mod template;
 #[cfg(feature = "werkzeug")]
 mod werkzeug;
 
 use files::SessionFiles;
 use format::FileFormat;
+#[cfg(feature = "werkzeug")]
+pub use raw::{LockedFile, WerkzeugFiles};
 use template::FilenameTemplate;
 
 /// Sessions as files in one directory: werkzeug's `FilesystemSessionStore`, with its five
