@@ -1,0 +1,169 @@
+//! satchel's stores (`sqlite:`, `redis://`, `postgres://`, `file:`, `memory:`) for the
+//! Python face: sessions travel as JSON text, saves hand the store only the keys that
+//! changed, so concurrent saves of one session merge instead of overwriting each other.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use satchel::store::{AnyStore, Progress, SessionStoreExt as _};
+use satchel::{SessionStore as _, time};
+use tokio::runtime::Runtime;
+
+use crate::error::to_py;
+use crate::runtime;
+
+/// A store opened from a URL, with the idle lifetime every save gives its session.
+#[pyclass(module = "satchel._engine", frozen)]
+pub(crate) struct Store {
+    store: AnyStore,
+    idle: time::Duration,
+    runtime: Arc<Runtime>,
+}
+
+/// One session as the engine tracks it: its id, state and the changes since loading.
+#[pyclass(module = "satchel._engine", frozen)]
+pub(crate) struct Handle {
+    session: Mutex<satchel::Session>,
+}
+
+impl Handle {
+    fn new(session: satchel::Session) -> Self {
+        Self {
+            session: Mutex::new(session),
+        }
+    }
+
+    fn session(&self) -> MutexGuard<'_, satchel::Session> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[pymethods]
+impl Handle {
+    /// The session id (the cookie value).
+    #[getter]
+    fn sid(&self) -> String {
+        self.session().id().as_str().to_owned()
+    }
+
+    /// Whether no store held this session when it was handed out.
+    #[getter]
+    fn is_new(&self) -> bool {
+        self.session().is_new()
+    }
+
+    /// The data as a JSON object's text.
+    fn data_json(&self) -> PyResult<String> {
+        serde_json::to_string(self.session().data())
+            .map_err(|err| PyValueError::new_err(err.to_string()))
+    }
+}
+
+impl Store {
+    /// Runs a store future on the process's runtime, without the GIL.
+    fn block_on<T: Send>(
+        &self,
+        py: Python<'_>,
+        work: impl Future<Output = satchel::Result<T>> + Send,
+    ) -> PyResult<T> {
+        py.detach(|| self.runtime.block_on(work)).map_err(to_py)
+    }
+}
+
+#[pymethods]
+impl Store {
+    /// Opens the store `url` names; sessions live `idle_seconds` past their last save.
+    #[new]
+    fn new(py: Python<'_>, url: &str, idle_seconds: f64) -> PyResult<Self> {
+        if !(idle_seconds.is_finite() && idle_seconds > 0.0) {
+            return Err(PyValueError::new_err(
+                "the session lifetime must be positive",
+            ));
+        }
+        let runtime = runtime::get()?;
+        // Stores that connect (PostgreSQL's pool) need the runtime while being opened.
+        let store = py
+            .detach(|| {
+                let _entered = runtime.enter();
+                satchel::store::open(url)?.into_store()
+            })
+            .map_err(to_py)?;
+        Ok(Self {
+            store,
+            idle: time::Duration::seconds_f64(idle_seconds),
+            runtime,
+        })
+    }
+
+    /// A new, empty session with a fresh id.
+    fn new_session(&self) -> PyResult<Handle> {
+        Ok(Handle::new(self.store.new_session().map_err(to_py)?))
+    }
+
+    /// The live session stored under `sid`, or a new one (malformed, unknown or expired).
+    fn get(&self, py: Python<'_>, sid: &str) -> PyResult<Handle> {
+        let session = self.block_on(py, self.store.get(sid))?;
+        Ok(Handle::new(session))
+    }
+
+    /// Whether `sid` has the shape of this store's ids.
+    fn is_valid_key(&self, sid: &str) -> bool {
+        self.store.is_valid_id(sid)
+    }
+
+    /// A fresh id from the CSPRNG.
+    fn generate_key(&self) -> PyResult<String> {
+        let id = self.store.generate_id().map_err(to_py)?;
+        Ok(id.as_str().to_owned())
+    }
+
+    /// Sets the keys of the JSON object `sets`, removes `removed`, moves the deadline and
+    /// writes: a create for a new session, a merge of just these changes otherwise.
+    fn save(
+        &self,
+        py: Python<'_>,
+        handle: &Handle,
+        sets: &str,
+        removed: Vec<String>,
+    ) -> PyResult<()> {
+        let sets: serde_json::Map<String, serde_json::Value> = serde_json::from_str(sets)
+            .map_err(|err| PyTypeError::new_err(format!("session data is not JSON: {err}")))?;
+        py.detach(|| {
+            let mut session = handle.session();
+            for (key, value) in sets {
+                session.insert_value(key, value);
+            }
+            for key in &removed {
+                session.remove_value(key);
+            }
+            let now = self.store.clock().now();
+            session.set_expires_at(now.checked_add(self.idle));
+            self.runtime.block_on(self.store.save(&mut session))
+        })
+        .map_err(to_py)?;
+        Ok(())
+    }
+
+    /// Deletes the session's record.
+    fn delete(&self, py: Python<'_>, handle: &Handle) -> PyResult<()> {
+        py.detach(|| {
+            let mut session = handle.session();
+            self.runtime.block_on(self.store.destroy(&mut session))
+        })
+        .map_err(to_py)?;
+        Ok(())
+    }
+
+    /// The storage keys of every stored session (satchel's stores keep the SHA-256 of an
+    /// id, never the id).
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let keys = self.block_on(py, self.store.list())?;
+        Ok(keys.iter().map(|key| key.as_str().to_owned()).collect())
+    }
+
+    /// Removes expired sessions; returns how many.
+    fn prune(&self, py: Python<'_>) -> PyResult<u64> {
+        self.block_on(py, self.store.prune(&Progress::none()))
+    }
+}
