@@ -69,3 +69,26 @@ def postgres_url():
     return server_url(
         "postgres", "SATCHEL_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
     )
+
+
+@pytest.fixture
+def redis_cluster_url():
+    url = server_url("redis cluster", "SATCHEL_TEST_REDIS_CLUSTER_URL", "redis://127.0.0.1:7000")
+    return "redis+cluster://" + url.split("://", 1)[1]
+
+
+STORE_KINDS = ["sqlite", "file", "memory", "redis", "redis-cluster", "postgres"]
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_url(request, tmp_path):
+    """The URL of each of satchel's server-side stores (the network ones skip, saying
+    why, when their server is absent and not required)."""
+    kind = request.param
+    if kind == "sqlite":
+        return "sqlite:%s" % (tmp_path / "sessions.sqlite3")
+    if kind == "file":
+        return "file:%s" % (tmp_path / "sessions")
+    if kind == "memory":
+        return "memory:"
+    return request.getfixturevalue(kind.replace("-", "_") + "_url")
