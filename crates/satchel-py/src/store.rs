@@ -118,15 +118,25 @@ impl Store {
         Ok(id.as_str().to_owned())
     }
 
-    /// Sets the keys of the JSON object `sets`, removes `removed`, moves the deadline and
-    /// writes: a create for a new session, a merge of just these changes otherwise.
+    /// Sets the keys of the JSON object `sets`, removes `removed`, moves the deadline
+    /// (`lifetime_seconds` from now, the store's lifetime when `None`) and writes: a create
+    /// for a new session, a merge of just these changes otherwise.
+    #[pyo3(signature = (handle, sets, removed, lifetime_seconds=None))]
     fn save(
         &self,
         py: Python<'_>,
         handle: &Handle,
         sets: &str,
         removed: Vec<String>,
+        lifetime_seconds: Option<f64>,
     ) -> PyResult<()> {
+        let lifetime = match lifetime_seconds {
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+                time::Duration::seconds_f64(seconds)
+            }
+            Some(_) => return Err(PyValueError::new_err("the session lifetime must be positive")),
+            None => self.idle,
+        };
         let sets: serde_json::Map<String, serde_json::Value> = serde_json::from_str(sets)
             .map_err(|err| PyTypeError::new_err(format!("session data is not JSON: {err}")))?;
         py.detach(|| {
@@ -138,11 +148,19 @@ impl Store {
                 session.remove_value(key);
             }
             let now = self.store.clock().now();
-            session.set_expires_at(now.checked_add(self.idle));
+            session.set_expires_at(now.checked_add(lifetime));
             self.runtime.block_on(self.store.save(&mut session))
         })
         .map_err(to_py)?;
         Ok(())
+    }
+
+    /// Gives the session a fresh id (at login): its next save writes the record under the
+    /// new id and deletes the old one. Returns the new id.
+    fn rotate(&self, handle: &Handle) -> PyResult<String> {
+        let mut session = handle.session();
+        session.rotate_id().map_err(to_py)?;
+        Ok(session.id().as_str().to_owned())
     }
 
     /// Deletes the session's record.

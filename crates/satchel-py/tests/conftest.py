@@ -92,3 +92,17 @@ def store_url(request, tmp_path):
     if kind == "memory":
         return "memory:"
     return request.getfixturevalue(kind.replace("-", "_") + "_url")
+
+
+@pytest.fixture(params=["werkzeug-files", "sqlite", "redis", "postgres"])
+def any_store(request, tmp_path):
+    """Each store a Flask app can use: werkzeug's files, SQLite, Redis, PostgreSQL."""
+    import satchel
+
+    if request.param == "werkzeug-files":
+        path = tmp_path / "sessions"
+        path.mkdir(mode=0o700)
+        return satchel.FilesystemSessionStore(str(path), renew_missing=True, mode=0o600)
+    if request.param == "sqlite":
+        return satchel.open_store("sqlite:%s" % (tmp_path / "flask.sqlite3"))
+    return satchel.open_store(request.getfixturevalue(request.param + "_url"))

@@ -90,6 +90,16 @@ class FilesystemSessionStore(SessionStore):
             locked.write(data)
         _remember(session, data)
 
+    def rotate(self, session):
+        """Gives the session a fresh id, as at login (against session fixation): the old
+        file is removed now, the session is written under the new id at its next save."""
+        old = session.sid
+        session.sid = self.generate_key()
+        _remember(session, None)
+        session.modified = True
+        if self.is_valid_key(old):
+            self._files.delete(old)
+
     def delete(self, session):
         """Removes the session's file."""
         if self.is_valid_key(session.sid):

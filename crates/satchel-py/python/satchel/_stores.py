@@ -69,6 +69,13 @@ class ServerSessionStore(SessionStore):
 
     def save(self, session):
         """Writes what changed since the session was read (a create for a new one)."""
+        self.save_for(session, None)
+
+    def save_for(self, session, lifetime):
+        """``save``, the session then living ``lifetime`` (a ``timedelta`` or seconds;
+        the store's own when ``None``) past now."""
+        if isinstance(lifetime, datetime.timedelta):
+            lifetime = lifetime.total_seconds()
         handle = self._handle(session)
         baseline = json.loads(handle.data_json())
         sets = {}
@@ -76,7 +83,14 @@ class ServerSessionStore(SessionStore):
             if key not in baseline or baseline[key] != value:
                 sets[key] = value
         removed = [key for key in baseline if key not in session]
-        self._store.save(handle, _to_json(sets), removed)
+        self._store.save(handle, _to_json(sets), removed, lifetime)
+        session.sid = handle.sid
+
+    def rotate(self, session):
+        """Gives the session a fresh id, as at login (against session fixation): the next
+        save stores it under the new id and deletes the old record."""
+        session.sid = self._store.rotate(self._handle(session))
+        session.modified = True
 
     def delete(self, session):
         """Deletes the session's record."""
