@@ -2,8 +2,8 @@
 //!
 //! The Python half (`python/satchel/`) keeps werkzeug's classes and pickles its own
 //! values; this module does what must not be left to Python: atomic, durable, locked
-//! file writes and listing for werkzeug's directory ([`files`]), and satchel's stores
-//! behind one runtime ([`store`]). Every call that touches a disk, a socket or a lock
+//! file writes and listing for werkzeug's directory (`files`), and satchel's stores
+//! behind one runtime (`store`). Every call that touches a disk, a socket or a lock
 //! releases the GIL, so threads of a WSGI server run store calls in parallel.
 
 mod error;

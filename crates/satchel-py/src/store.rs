@@ -16,9 +16,36 @@ use crate::runtime;
 /// A store opened from a URL, with the idle lifetime every save gives its session.
 #[pyclass(module = "satchel._engine", frozen)]
 pub(crate) struct Store {
-    store: AnyStore,
+    url: String,
     idle: time::Duration,
+    /// The process that opened `store`: a forked child reopens it, since the parent's
+    /// connections (and the runtime tasks that drive them) are not its own.
+    opened: Mutex<Opened>,
+}
+
+struct Opened {
+    pid: u32,
+    store: AnyStore,
     runtime: Arc<Runtime>,
+}
+
+impl Opened {
+    /// Opens `url` on this process's runtime; called without the GIL.
+    fn new(url: &str) -> PyResult<Self> {
+        let runtime = runtime::get()?;
+        // Stores that connect (PostgreSQL's pool) need the runtime while being opened.
+        let store = {
+            let _entered = runtime.enter();
+            satchel::store::open(url)
+                .and_then(satchel::store::Opened::into_store)
+                .map_err(to_py)?
+        };
+        Ok(Self {
+            pid: std::process::id(),
+            store,
+            runtime,
+        })
+    }
 }
 
 /// One session as the engine tracks it: its id, state and the changes since loading.
@@ -61,13 +88,33 @@ impl Handle {
 }
 
 impl Store {
-    /// Runs a store future on the process's runtime, without the GIL.
-    fn block_on<T: Send>(
+    /// The store and runtime of this process, reopened after a fork.
+    fn opened(&self, py: Python<'_>) -> PyResult<(AnyStore, Arc<Runtime>)> {
+        // Without the GIL: a thread holding it must never wait for this lock.
+        py.detach(|| {
+            let mut opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
+            if opened.pid != std::process::id() {
+                *opened = Opened::new(&self.url)?;
+            }
+            Ok((opened.store.clone(), Arc::clone(&opened.runtime)))
+        })
+    }
+
+    /// Runs `work` on the store, on the process's runtime, without the GIL.
+    fn run<T: Send, F>(
         &self,
         py: Python<'_>,
-        work: impl Future<Output = satchel::Result<T>> + Send,
-    ) -> PyResult<T> {
-        py.detach(|| self.runtime.block_on(work)).map_err(to_py)
+        work: impl FnOnce(AnyStore) -> F + Send,
+    ) -> PyResult<T>
+    where
+        F: Future<Output = satchel::Result<T>>,
+    {
+        let (store, runtime) = self.opened(py)?;
+        py.detach(|| runtime.block_on(work(store))).map_err(to_py)
+    }
+
+    fn store(&self, py: Python<'_>) -> PyResult<AnyStore> {
+        Ok(self.opened(py)?.0)
     }
 }
 
@@ -81,40 +128,32 @@ impl Store {
                 "the session lifetime must be positive",
             ));
         }
-        let runtime = runtime::get()?;
-        // Stores that connect (PostgreSQL's pool) need the runtime while being opened.
-        let store = py
-            .detach(|| {
-                let _entered = runtime.enter();
-                satchel::store::open(url)?.into_store()
-            })
-            .map_err(to_py)?;
         Ok(Self {
-            store,
+            url: url.to_owned(),
             idle: time::Duration::seconds_f64(idle_seconds),
-            runtime,
+            opened: Mutex::new(py.detach(|| Opened::new(url))?),
         })
     }
 
     /// A new, empty session with a fresh id.
-    fn new_session(&self) -> PyResult<Handle> {
-        Ok(Handle::new(self.store.new_session().map_err(to_py)?))
+    fn new_session(&self, py: Python<'_>) -> PyResult<Handle> {
+        Ok(Handle::new(self.store(py)?.new_session().map_err(to_py)?))
     }
 
     /// The live session stored under `sid`, or a new one (malformed, unknown or expired).
     fn get(&self, py: Python<'_>, sid: &str) -> PyResult<Handle> {
-        let session = self.block_on(py, self.store.get(sid))?;
+        let session = self.run(py, |store| async move { store.get(sid).await })?;
         Ok(Handle::new(session))
     }
 
     /// Whether `sid` has the shape of this store's ids.
-    fn is_valid_key(&self, sid: &str) -> bool {
-        self.store.is_valid_id(sid)
+    fn is_valid_key(&self, py: Python<'_>, sid: &str) -> PyResult<bool> {
+        Ok(self.store(py)?.is_valid_id(sid))
     }
 
     /// A fresh id from the CSPRNG.
-    fn generate_key(&self) -> PyResult<String> {
-        let id = self.store.generate_id().map_err(to_py)?;
+    fn generate_key(&self, py: Python<'_>) -> PyResult<String> {
+        let id = self.store(py)?.generate_id().map_err(to_py)?;
         Ok(id.as_str().to_owned())
     }
 
@@ -134,11 +173,16 @@ impl Store {
             Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
                 time::Duration::seconds_f64(seconds)
             }
-            Some(_) => return Err(PyValueError::new_err("the session lifetime must be positive")),
+            Some(_) => {
+                return Err(PyValueError::new_err(
+                    "the session lifetime must be positive",
+                ));
+            }
             None => self.idle,
         };
         let sets: serde_json::Map<String, serde_json::Value> = serde_json::from_str(sets)
             .map_err(|err| PyTypeError::new_err(format!("session data is not JSON: {err}")))?;
+        let (store, runtime) = self.opened(py)?;
         py.detach(|| {
             let mut session = handle.session();
             for (key, value) in sets {
@@ -147,9 +191,8 @@ impl Store {
             for key in &removed {
                 session.remove_value(key);
             }
-            let now = self.store.clock().now();
-            session.set_expires_at(now.checked_add(lifetime));
-            self.runtime.block_on(self.store.save(&mut session))
+            session.set_expires_at(store.clock().now().checked_add(lifetime));
+            runtime.block_on(store.save(&mut session))
         })
         .map_err(to_py)?;
         Ok(())
@@ -165,9 +208,10 @@ impl Store {
 
     /// Deletes the session's record.
     fn delete(&self, py: Python<'_>, handle: &Handle) -> PyResult<()> {
+        let (store, runtime) = self.opened(py)?;
         py.detach(|| {
             let mut session = handle.session();
-            self.runtime.block_on(self.store.destroy(&mut session))
+            runtime.block_on(store.destroy(&mut session))
         })
         .map_err(to_py)?;
         Ok(())
@@ -176,12 +220,15 @@ impl Store {
     /// The storage keys of every stored session (satchel's stores keep the SHA-256 of an
     /// id, never the id).
     fn list(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let keys = self.block_on(py, self.store.list())?;
+        let keys = self.run(py, |store| async move { store.list().await })?;
         Ok(keys.iter().map(|key| key.as_str().to_owned()).collect())
     }
 
     /// Removes expired sessions; returns how many.
     fn prune(&self, py: Python<'_>) -> PyResult<u64> {
-        self.block_on(py, self.store.prune(&Progress::none()))
+        self.run(
+            py,
+            |store| async move { store.prune(&Progress::none()).await },
+        )
     }
 }
