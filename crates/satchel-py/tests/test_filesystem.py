@@ -223,3 +223,4 @@ def test_sessions_of_a_custom_class_without_the_slot_still_save(private_dir):
     store.save(session)
     assert type(store.get(session.sid)) is Plain and store.get(session.sid) == {"x": 1}
     assert isinstance(FilesystemSessionStore(private_dir).new(), Session)
+

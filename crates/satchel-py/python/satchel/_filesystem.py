@@ -121,16 +121,20 @@ class FilesystemSessionStore(SessionStore):
         return session
 
     def list(self):
-        """The ids of every session in the store."""
+        """The ids of every session in the store. Only werkzeug-shaped ids (40 lowercase
+        hex characters) are listed: werkzeug listed any name of five characters or more
+        that fit the template, but no other id can be saved here."""
         return self._files.list()
 
 
 def _read(read):
     """A file's bytes; ``b""`` (an empty session) for a name that is a symlink, a
-    directory or an oversized file, which a save replaces without following."""
+    directory or an oversized file, which a save replaces without following, or a file
+    we may not read (as werkzeug's ``IOError``). Other I/O errors are the store failing:
+    they propagate rather than pass for "no session"."""
     try:
         return read()
-    except ValueError:
+    except (ValueError, PermissionError):
         return b""
 
 
