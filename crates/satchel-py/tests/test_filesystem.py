@@ -224,3 +224,36 @@ def test_sessions_of_a_custom_class_without_the_slot_still_save(private_dir):
     assert type(store.get(session.sid)) is Plain and store.get(session.sid) == {"x": 1}
     assert isinstance(FilesystemSessionStore(private_dir).new(), Session)
 
+
+
+def test_the_python_face_and_a_rust_store_share_the_locks(private_dir):
+    """32 threads through the Python face and 32 through satchel's Rust store for
+    ``werkzeug:DIR``, each setting its own key of one session: all 64 are kept."""
+    import json
+
+    store = FilesystemSessionStore(private_dir, mode=0o600)
+    rust = satchel._engine.Store("werkzeug:" + private_dir, 1800.0)
+    session = store.new()
+    store.save(session)
+    barrier = threading.Barrier(64)
+
+    def through_python(number):
+        mine = store.get(session.sid)
+        barrier.wait()
+        mine["py%d" % number] = number
+        store.save(mine)
+
+    def through_rust(number):
+        handle = rust.get(session.sid)
+        barrier.wait()
+        rust.save(handle, json.dumps({"rs%d" % number: number}), [])
+
+    threads = [threading.Thread(target=through_python, args=(n,)) for n in range(32)]
+    threads += [threading.Thread(target=through_rust, args=(n,)) for n in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = {"py%d" % n: n for n in range(32)}
+    expected.update({"rs%d" % n: n for n in range(32)})
+    assert store.get(session.sid) == expected
