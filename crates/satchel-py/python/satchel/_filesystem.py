@@ -51,7 +51,7 @@ class FilesystemSessionStore(SessionStore):
 
     Ids must be werkzeug's shape (``is_valid_key``): the engine refuses other names.
     Like werkzeug, the store does not expire sessions by itself: remove old files by
-    their modification time, e.g. ``satchel prune werkzeug:PATH``.
+    their modification time, e.g. ``satchel --store werkzeug:PATH prune``.
     """
 
     def __init__(
