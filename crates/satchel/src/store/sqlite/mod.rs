@@ -16,6 +16,7 @@ use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::StorageKey;
+use crate::owner::UserKey;
 use crate::record::Record;
 
 /// Idle reader connections kept for reuse.
@@ -101,6 +102,7 @@ impl SqliteStore {
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
             .and_then(|()| connection.execute_batch(rows::SCHEMA))
+            .and_then(|()| rows::migrate(&connection))
             .map_err(backend)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -318,6 +320,15 @@ impl SessionStore for SqliteStore {
                 return Ok(deleted);
             }
         }
+    }
+
+    async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
+        let (user, now) = (user.as_str().to_owned(), self.now());
+        let rows = self.read(move |db| rows::owned_by(db, &user, now)).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, record)| Some((StorageKey::parse(&key)?, record)))
+            .collect())
     }
 
     fn clock(&self) -> Clock {
