@@ -152,6 +152,9 @@ pub use any::AnyStore;
 pub(crate) use erased::ErasedStore;
 #[cfg(all(feature = "fs", unix))]
 pub use fs::FilesystemStore;
+#[cfg(all(feature = "werkzeug", unix))]
+#[cfg_attr(docsrs, doc(cfg(feature = "werkzeug")))]
+pub use fs::{LockedFile, WerkzeugFiles};
 pub use masked_url::MaskedUrl;
 pub use memory::MemoryStore;
 pub use ops::SessionStoreExt;

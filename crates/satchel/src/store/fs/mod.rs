@@ -20,6 +20,8 @@ mod files;
 mod format;
 mod lock;
 mod prune;
+#[cfg(feature = "werkzeug")]
+mod raw;
 mod template;
 mod users;
 #[cfg(feature = "werkzeug")]
@@ -27,6 +29,8 @@ mod werkzeug;
 
 use files::SessionFiles;
 use format::FileFormat;
+#[cfg(feature = "werkzeug")]
+pub use raw::{LockedFile, WerkzeugFiles};
 use template::FilenameTemplate;
 
 /// Sessions as files in one directory: werkzeug's `FilesystemSessionStore`, with its five
