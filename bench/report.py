@@ -288,6 +288,40 @@ def scaling_section(path):
     return "\n".join(out) + "\n"
 
 
+def python_section(path):
+    """The Python package against secure-cookie: the table its bench script prints."""
+    if not path or not os.path.exists(path) or not open(path).read().strip():
+        return ""
+    table = [line for line in open(path).read().splitlines() if line.startswith("|")]
+    return "\n".join([
+        "## The Python face against secure-cookie", "",
+        "get and save through `satchel`'s Python package (`crates/satchel-py`) and through "
+        "secure-cookie 0.2.0's `FilesystemSessionStore`, on the same data, in one run "
+        "(`crates/satchel-py/bench/bench_sessions.py`). Ratio: secure-cookie's time per operation "
+        "over satchel's (above 1, satchel is faster). satchel's file saves fsync the file and "
+        "the directory, lock, and merge; secure-cookie's do none of it.", "",
+    ] + table) + "\n"
+
+
+def revoke_section(path):
+    """Time to end all of one user's sessions, against as many deletes by id."""
+    found = lines(path)
+    if not found:
+        return ""
+    out = ["## Log out everywhere", "",
+           "Ending all of one user's 1,000 sessions (among 1,000 of another user) with "
+           "`end_sessions_of`, against deleting as many sessions one by one by id in the same run "
+           "(`bench/servers/revoke`); medians of five rounds.", "",
+           "| store | end all 1,000 | 1,000 deletes by id | ratio |", "|---|---|---|---|"]
+    stores = list(dict.fromkeys(r["store"] for r in found))
+    for store in stores:
+        rows = [r for r in found if r["store"] == store]
+        end_all = statistics.median(r["end_all_ms"] for r in rows)
+        one_by_one = statistics.median(r["one_by_one_ms"] for r in rows)
+        out.append(f"| {store} | {end_all:,.1f} ms | {one_by_one:,.1f} ms | {end_all / one_by_one:.3f}× |")
+    return "\n".join(out) + "\n"
+
+
 def analysis(svg):
     """The profiling notes kept beside the script (bench/analysis.md), if any."""
     path = os.path.join(os.path.dirname(svg), "analysis.md")
@@ -296,7 +330,7 @@ def analysis(svg):
 
 def main():
     results, out, svg, lock_a, lock_b, runs, seconds, connections = sys.argv[1:9]
-    files_path, scaling_path = (sys.argv[9:11] + [None, None])[:2]
+    files_path, scaling_path, python_path, revoke_path = (sys.argv[9:13] + [None] * 4)[:4]
     rows = {k: summary(v) for k, v in load(results).items()}
     chart(rows, svg)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -331,6 +365,8 @@ loss). satchel's file store fsyncs every save and has no Rust peer.
 
 {files_section(files_path)}
 {scaling_section(scaling_path)}
+{python_section(python_path)}
+{revoke_section(revoke_path)}
 {analysis(svg)}
 Reproduce with `bench/run` (about 30 minutes, half of it the file-store and scaling figures, which `BENCH_EXTRA=0` skips; `BENCH_ONLY=satchel bench/run` for satchel's
 rows only). `bench/README.md` explains the harness and how to profile a server.
