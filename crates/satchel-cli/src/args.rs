@@ -75,6 +75,36 @@ Examples:
         id: String,
     },
 
+    /// Print the live sessions of a user, one a line: handle, created, last seen, expires, label
+    #[command(after_help = "\
+Examples:
+  satchel --store file:./sessions sessions alice
+  satchel --store file:./sessions sessions --idle-timeout 2h alice")]
+    Sessions {
+        /// The user's name, as the app tied sessions to it
+        user: String,
+        /// The name is the stored key itself (the app used plain user keys)
+        #[arg(long)]
+        plain_user: bool,
+        /// The app's idle timeout, which tells when a session was last seen
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
+        idle_timeout: std::time::Duration,
+    },
+    /// End every session of a user (but the one --keep names) and print how many ended
+    #[command(after_help = "\
+Examples:
+  satchel --store file:./sessions revoke alice
+  satchel --store file:./sessions revoke --keep 3f2a9c0d8e7b6a5f4e3d2c1b0a998877 alice")]
+    Revoke {
+        /// The user's name, as the app tied sessions to it
+        user: String,
+        /// The name is the stored key itself (the app used plain user keys)
+        #[arg(long)]
+        plain_user: bool,
+        /// The handle (as `sessions` prints it) of a session to keep
+        #[arg(long, value_name = "HANDLE")]
+        keep: Option<String>,
+    },
     /// Delete expired sessions and print how many went (a progress bar on a terminal)
     #[command(after_help = "\
 Examples:

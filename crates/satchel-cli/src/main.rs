@@ -1,6 +1,7 @@
 //! `satchel`: inspect and prune a session store from the command line.
 //!
-//! `satchel --store URL list | count | show ID | delete ID | prune [--dry-run]`; see
+//! `satchel --store URL list | count | show ID | delete ID | prune [--dry-run] | sessions
+//! USER | revoke USER [--keep HANDLE]`; see
 //! `satchel --help`. Exit codes: 0 success, 1 error (one `error: ` line on stderr),
 //! 2 usage error (from clap).
 
@@ -16,6 +17,7 @@ mod list;
 mod prune;
 mod show;
 mod target;
+mod users;
 
 use args::{Cli, Command};
 use error::Failure;
@@ -50,6 +52,22 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Show { id } => show::show(&store, id, &mut out).await?,
         Command::Delete { id } => delete::delete(&store, id, &mut out).await?,
         Command::Prune { dry_run } => prune::prune(&store, *dry_run, &mut out).await?,
+        Command::Sessions {
+            user,
+            plain_user,
+            idle_timeout,
+        } => {
+            let user = users::user_key(user, *plain_user)?;
+            users::sessions(&store, &user, *idle_timeout, &mut out).await?;
+        }
+        Command::Revoke {
+            user,
+            plain_user,
+            keep,
+        } => {
+            let user = users::user_key(user, *plain_user)?;
+            users::revoke(&store, &user, keep.as_deref(), &mut out).await?;
+        }
     }
     // Surface a failed final write here, not silently at exit.
     out.flush()?;

@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::process::{Command, Output};
+mod common;
 
+use common::{satchel, stdout};
 use satchel::{FilesystemStore, SessionStoreExt};
 
 /// A werkzeug store in a private temp dir with one session; its `--store` URL and raw id.
@@ -26,22 +27,6 @@ fn werkzeug_store() -> (tempfile::TempDir, String, String) {
     });
     let url = format!("werkzeug:{}", dir.path().display());
     (dir, url, id)
-}
-
-fn satchel(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_satchel"))
-        .arg("--store")
-        .arg(url)
-        .args(args)
-        .env_remove("SATCHEL_STORE")
-        .output()
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-    String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 #[test]

@@ -1,173 +1,198 @@
-//! The HTML page at `/` and its forms, which work without JavaScript: each form posts and
-//! is redirected (303) back to the page. Every form carries the session's CSRF token
-//! ([`satchel::csrf`]); a post without it, or with another session's, gets 403 and changes
-//! nothing. Showing the page therefore starts a session, to hold the token.
+//! The HTML page at `/`: visits, who is logged in, when the session ends, and its data,
+//! with the forms of [`crate::forms`]. Plain HTML and CSS, no script; one column that reads
+//! as well on a phone as on a desktop.
+//!
+//! Each view counts a visit in `count` and shows the session's CSRF token in every form, so
+//! showing the page starts a session. A logged-in visitor also sees their sessions
+//! ([`crate::session_list`]).
 
-use std::collections::HashMap;
-
-use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use satchel::{Session, SessionHandle, csrf};
+use axum::response::{Html, IntoResponse, Response};
+use satchel::time::OffsetDateTime;
+use satchel::{Expiry, Session, SessionHandle, csrf};
 use serde_json::Value;
 
+use crate::deadline::{self, Deadlines};
+use crate::forms::CSRF_FIELD;
+use crate::session_list::Listing;
 use crate::visitor::{self, COUNT, USER};
 
 /// The page's stylesheet, inline so the demo serves no other files.
-const CSS: &str = "
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #222; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; }
-p.lead { color: #666; margin-top: 0; }
-section { border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }
-h2 { font-size: 1.1rem; margin: 0 0 .6rem; }
-.count { font-size: 2.4rem; font-weight: 600; }
-form { display: inline-flex; gap: .5rem; margin: .3rem .5rem .3rem 0; }
-input { padding: .35rem .5rem; border: 1px solid #bbb; border-radius: 4px; }
-button { padding: .35rem .9rem; border: 0; border-radius: 4px; background: #2d5be3; color: #fff; cursor: pointer; }
-button.quiet { background: #777; }
-pre { background: #f6f6f6; padding: .7rem; border-radius: 4px; overflow-x: auto; }
-code { font-size: .9em; }
-";
+pub(crate) const CSS: &str = include_str!("page.css");
 
-/// A posted form's fields, or why it could not be read.
-type Fields = Result<Form<HashMap<String, String>>, FormRejection>;
-
-/// The form field that carries the CSRF token.
-const CSRF_FIELD: &str = "csrf";
-
-/// `GET /`: the page, with the session's CSRF token in each form.
+/// `GET /`: counts the visit and shows the page, with the session's CSRF token in each form.
 pub(crate) async fn show(handle: SessionHandle) -> Result<Response, satchel::Error> {
     let token = csrf::token(&handle).await?;
-    let html = render(&*handle.load().await?, &token);
+    // Listed before the session is borrowed below: the list reads it too.
+    let listing = Listing::of(&handle).await?;
+    let mut session = handle.load().await?;
+    count_visit(&mut session)?;
+    let now = OffsetDateTime::now_utc();
+    let html = render(&session, &token, &listing, handle.expiry(), now);
     Ok(([(CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
-/// The form's fields once its CSRF token is the session's; else the 403 to answer.
-async fn checked(
-    handle: &SessionHandle,
-    form: Fields,
-) -> Result<HashMap<String, String>, Response> {
-    let fields = form.map(|Form(fields)| fields).unwrap_or_default();
-    let presented = fields.get(CSRF_FIELD).map_or("", String::as_str);
-    match csrf::verify(handle, presented).await {
-        Ok(true) => Ok(fields),
-        Ok(false) => Err(problem(
-            StatusCode::FORBIDDEN,
-            "This form is out of date or came from another site; reload the page and try again.",
-        )),
-        Err(err) => Err(err.into_response()),
+/// Adds one to the visit counter; a counter that cannot grow (not an integer, or a session
+/// at its size limit) is left as it is, and the page still shows.
+fn count_visit(session: &mut Session) -> satchel::Result<()> {
+    match visitor::increment(session) {
+        Ok(_) | Err(satchel::Error::TooLarge { .. } | satchel::Error::TooDeep { .. }) => Ok(()),
+        Err(err) => Err(err),
     }
 }
 
-/// `POST /login`: logs the user in (new session id) and goes back to the page.
-pub(crate) async fn login(handle: SessionHandle, form: Fields) -> Result<Response, satchel::Error> {
-    let fields = match checked(&handle, form).await {
-        Ok(fields) => fields,
-        Err(refused) => return Ok(refused),
-    };
-    // 400 for every bad form, as for the API's bodies.
-    let Some(user) = fields.get("user") else {
-        return Ok(problem(
-            StatusCode::BAD_REQUEST,
-            "the form has no `user` field",
-        ));
-    };
-    if let Err(why) = visitor::check_user(user) {
-        return Ok(problem(StatusCode::BAD_REQUEST, why));
-    }
-    visitor::log_in(&mut *handle.load().await?, user)?;
-    Ok(back_to_page())
-}
-
-/// `POST /logout`: ends the session and goes back to the page.
-pub(crate) async fn logout(
-    handle: SessionHandle,
-    form: Fields,
-) -> Result<Response, satchel::Error> {
-    if let Err(refused) = checked(&handle, form).await {
-        return Ok(refused);
-    }
-    handle.load().await?.destroy();
-    Ok(back_to_page())
-}
-
-/// `POST /count`: adds one to the counter and goes back to the page.
-pub(crate) async fn count(handle: SessionHandle, form: Fields) -> Result<Response, satchel::Error> {
-    if let Err(refused) = checked(&handle, form).await {
-        return Ok(refused);
-    }
-    if visitor::increment(&mut *handle.load().await?)?.is_none() {
-        let why = "The counter holds something other than an integer; delete `count` to restart.";
-        return Ok(problem(StatusCode::CONFLICT, why));
-    }
-    Ok(back_to_page())
-}
-
-/// A 303 to `/` (`Redirect::to`), so reloading the page does not post the form again.
-fn back_to_page() -> Response {
-    Redirect::to("/").into_response()
-}
-
-/// A small error page for a form that cannot be carried out.
-fn problem(status: StatusCode, why: &str) -> Response {
-    let body = format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>satchel demo</title><style>{CSS}</style>\
-         <h1>Sorry</h1><p>{}</p><p><a href=\"/\">Back</a></p>",
-        escape(why)
-    );
-    (status, Html(body)).into_response()
-}
-
-/// The page for `session`, its forms carrying `token`.
-fn render(session: &Session, token: &str) -> String {
-    let count = session
-        .get_value(COUNT)
-        .map_or_else(|| "0".to_owned(), text);
-    let who = match session.get_value(USER) {
-        Some(user) => format!("Logged in as <strong>{}</strong>.", escape(&text(user))),
-        None => "Nobody is logged in.".to_owned(),
-    };
-    let data = format!("{:#}", Value::Object(session.data().clone()));
+/// The page for `session` at `now`, its forms carrying `token`.
+fn render(
+    session: &Session,
+    token: &str,
+    listing: &Listing,
+    expiry: Expiry,
+    now: OffsetDateTime,
+) -> String {
     let csrf = format!(
         r#"<input type="hidden" name="{CSRF_FIELD}" value="{}">"#,
         escape(token)
     );
-    html(&escape(&count), &who, &escape(&data), &csrf)
-}
-
-/// The page around its parts, already escaped; `csrf` is the hidden field of every form.
-fn html(count: &str, who: &str, data: &str, csrf: &str) -> String {
+    let sections = [
+        visits(session),
+        who(session, &csrf),
+        listing.section(&expiry, &csrf, now),
+        ends(&Deadlines::of(session, expiry, now), now),
+        data(session, &csrf),
+    ];
     format!(
         r#"<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>satchel demo</title><style>{CSS}</style></head>
 <body>
-<h1>satchel demo</h1>
-<p class="lead">One session, kept server-side; the browser holds only its id.</p>
-<section><h2>Visits counted</h2>
-<p class="count">{count}</p>
-<form method="post" action="/count">{csrf}<button type="submit">Count one more</button></form>
-</section>
-<section><h2>Who you are</h2>
-<p>{who}</p>
-<form method="post" action="/login">{csrf}<input name="user" placeholder="your name" required aria-label="your name">
-<button type="submit">Log in</button></form>
-<form method="post" action="/logout">{csrf}<button type="submit" class="quiet">Log out</button></form>
-</section>
-<section><h2>Session data</h2>
-<pre><code>{data}</code></pre>
-<p>The same as <a href="/api/session"><code>GET /api/session</code></a>.</p>
-</section>
+<header><h1>satchel demo</h1>
+<p class="lead">One session, kept on the server; your browser holds only its id, in a cookie no script can read.</p></header>
+<main>
+{}
+</main>
 </body>
 </html>
-"#
+"#,
+        sections.join("\n")
     )
 }
 
-/// A session value as the page shows it: strings as they are, anything else as JSON.
+/// The visit counter.
+fn visits(session: &Session) -> String {
+    let count = session
+        .get_value(COUNT)
+        .map_or_else(|| "0".to_owned(), text);
+    format!(
+        r#"<section id="visits"><h2>Visits</h2>
+<p class="count" id="visit-count">{}</p>
+<p class="hint">Page views in this session; reload to count one more.</p>
+</section>"#,
+        escape(&count)
+    )
+}
+
+/// Who is logged in, the login form and the logout button.
+fn who(session: &Session, csrf: &str) -> String {
+    let (status, logout) = match session.get_value(USER) {
+        Some(user) => (
+            format!(
+                r#"Logged in as <strong id="user">{}</strong>."#,
+                escape(&text(user))
+            ),
+            "Log out",
+        ),
+        None => ("Nobody is logged in.".to_owned(), "End this session"),
+    };
+    format!(
+        r#"<section id="who"><h2>Who you are</h2>
+<p id="who-status">{status}</p>
+<form method="post" action="/login" class="row">{csrf}<input name="user" placeholder="your name" required aria-label="your name" autocomplete="username">
+<button type="submit">Log in</button></form>
+<div class="row"><form method="post" action="/logout">{csrf}<button type="submit" class="quiet" id="logout">{logout}</button></form></div>
+<p class="hint">Logging in gives the session a new id; logging out deletes it on the server.</p>
+</section>"#
+    )
+}
+
+/// When the session ends, by each timeout.
+fn ends(deadlines: &Deadlines, now: OffsetDateTime) -> String {
+    let idle = deadlines.idle.map_or_else(
+        || "none: only the absolute timeout ends it".to_owned(),
+        |(timeout, at)| {
+            let after = deadline::span(timeout);
+            format!("{after} without a visit: {}", when(at, timeout))
+        },
+    );
+    let absolute = deadlines.absolute.map_or_else(
+        || "none: it lasts while it is used".to_owned(),
+        |(timeout, at)| {
+            let after = deadline::span(timeout);
+            format!("{after} after it began: {}", when(at, at - now))
+        },
+    );
+    format!(
+        r#"<section id="expiry"><h2>When this session ends</h2>
+<dl><dt>Idle timeout</dt><dd id="idle">{idle}</dd>
+<dt>Absolute timeout</dt><dd id="absolute">{absolute}</dd></dl>
+<p class="hint">Whichever comes first; the server enforces both, whatever the cookie says.</p>
+</section>"#
+    )
+}
+
+/// `at` as a `<time>` element, with how long until then.
+fn when(at: OffsetDateTime, left: satchel::time::Duration) -> String {
+    format!(
+        r#"at <time datetime="{}">{}</time> (in {})"#,
+        deadline::rfc3339(at),
+        deadline::clock(at),
+        deadline::span(left)
+    )
+}
+
+/// The session's data as a table, each key with its remove button, and the form to set one.
+fn data(session: &Session, csrf: &str) -> String {
+    let rows: Vec<String> = session
+        .data()
+        .iter()
+        .map(|(key, value)| data_row(key, value, csrf))
+        .collect();
+    format!(
+        r#"<section id="data"><h2>Session data</h2>
+<table><thead><tr><th>key</th><th>value</th><th class="act"></th></tr></thead>
+<tbody>
+{}
+</tbody></table>
+<form method="post" action="/set" class="row" id="set-form">{csrf}<input name="key" placeholder="key" required aria-label="key">
+<input name="value" placeholder="value: JSON or text" aria-label="value"><button type="submit">Set</button></form>
+<p class="hint">The same data as <a href="/api/session"><code>GET /api/session</code></a>.</p>
+</section>"#,
+        rows.join("\n")
+    )
+}
+
+/// One key of the data table.
+fn data_row(key: &str, value: &Value, csrf: &str) -> String {
+    let key_html = escape(key);
+    if key == satchel::csrf::KEY {
+        return format!(
+            r#"<tr><td><code>{key_html}</code></td><td class="empty">this page's CSRF token, not shown</td><td class="act"></td></tr>"#
+        );
+    }
+    let action = if visitor::is_reserved(key) {
+        String::new()
+    } else {
+        format!(
+            r#"<form method="post" action="/remove">{csrf}<input type="hidden" name="key" value="{key_html}"><button type="submit" class="danger small" aria-label="remove {key_html}">remove</button></form>"#
+        )
+    };
+    format!(
+        r#"<tr data-key="{key_html}"><td><code>{key_html}</code></td><td><code>{}</code></td><td class="act">{action}</td></tr>"#,
+        escape(&value.to_string())
+    )
+}
+
+/// A session value as the page shows it in prose: strings as they are, anything else as JSON.
 fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -176,7 +201,7 @@ fn text(value: &Value) -> String {
 }
 
 /// Escapes text for HTML content and quoted attribute values.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -194,12 +219,52 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use satchel::SessionId;
 
     #[test]
     fn escape_covers_markup_and_quotes() {
         assert_eq!(
             escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn the_page_shows_data_escaped_and_leaves_the_token_out_of_the_table() {
+        let mut session = Session::new(SessionId::generate().unwrap());
+        session.insert("<k>", "<v>").unwrap();
+        session.insert(satchel::csrf::KEY, "tok").unwrap();
+        session.insert(USER, "alice").unwrap();
+        let page = render(
+            &session,
+            "tok",
+            &Listing::Anonymous,
+            Expiry::new(),
+            session.created_at(),
+        );
+        assert!(page.contains("<code>&lt;k&gt;</code>"), "{page}");
+        assert!(
+            page.contains("<code>&quot;&lt;v&gt;&quot;</code>"),
+            "{page}"
+        );
+        assert!(!page.contains("<k>") && !page.contains("<v>"));
+        assert!(page.contains("this page's CSRF token, not shown"));
+        // Neither the user nor the token gets a remove button; `<k>` does.
+        assert_eq!(page.matches(r#"action="/remove""#).count(), 1, "{page}");
+        assert!(page.contains(r#"Logged in as <strong id="user">alice</strong>"#));
+        assert!(page.contains(r#"<dd id="idle">30 min without a visit: at <time"#));
+        assert!(page.contains("(in 30 min)"), "{page}");
+        assert!(page.contains(r#"<dd id="absolute">12 h after it began"#));
+    }
+
+    #[test]
+    fn a_counter_that_cannot_grow_still_shows_the_page() {
+        let mut session = Session::new(SessionId::generate().unwrap());
+        session.insert(COUNT, "many").unwrap();
+        count_visit(&mut session).unwrap();
+        assert_eq!(
+            session.get::<String>(COUNT).unwrap().as_deref(),
+            Some("many")
         );
     }
 }

@@ -2,10 +2,10 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use satchel::{SessionLayer, SessionStore};
 
-use crate::{origin, page, routes};
+use crate::{forms, origin, page, routes, session_list, sessions};
 
 /// Request bodies are small JSON values or forms; anything bigger is refused (413), so a
 /// client cannot grow a session file by megabytes in one request.
@@ -21,9 +21,12 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
     Router::new()
         .route("/", get(page::show))
-        .route("/login", post(page::login))
-        .route("/logout", post(page::logout))
-        .route("/count", post(page::count))
+        .route("/login", post(forms::login))
+        .route("/logout", post(forms::logout))
+        .route("/set", post(forms::set))
+        .route("/remove", post(forms::remove))
+        .route("/sessions/end", post(session_list::end))
+        .route("/logout-everywhere", post(session_list::end_all))
         .route("/api/session", get(routes::show))
         .route(
             "/api/session/{key}",
@@ -32,6 +35,9 @@ pub fn app<Store: SessionStore>(layer: SessionLayer<Store>) -> Router {
         .route("/api/counter", post(routes::count))
         .route("/api/login", post(routes::login))
         .route("/api/logout", post(routes::logout))
+        .route("/api/sessions", get(sessions::list))
+        .route("/api/sessions/{handle}", delete(sessions::end))
+        .route("/api/logout-everywhere", post(sessions::end_all))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(layer)
         // Outermost: a cross-site request is refused before its session is even read.

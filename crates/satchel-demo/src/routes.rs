@@ -73,7 +73,8 @@ pub(crate) async fn login(
 ) -> Result<Json<Value>, ApiError> {
     let Login { user } = parse(&headers, body)?;
     visitor::check_user(&user).map_err(ApiError::bad_request)?;
-    visitor::log_in(&mut *handle.load().await?, &user)?;
+    let owner = visitor::owner(&handle, &user, &headers);
+    visitor::log_in(&mut *handle.load().await?, &user, owner)?;
     Ok(Json(json!({ "user": user })))
 }
 
@@ -84,7 +85,7 @@ pub(crate) async fn logout(handle: SessionHandle) -> Result<StatusCode, satchel:
 }
 
 /// The body as JSON of type `T`, or the 4xx that says what is wrong with it.
-fn parse<T: DeserializeOwned>(
+pub(crate) fn parse<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {

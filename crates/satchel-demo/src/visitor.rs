@@ -1,7 +1,9 @@
 //! What the demo keeps in a session, and the rules for changing it; shared by the page's
 //! forms and the JSON API so both behave the same.
 
-use satchel::Session;
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use satchel::{Owner, Session, SessionHandle, UserKey};
 
 /// The key of the visit counter.
 pub(crate) const COUNT: &str = "count";
@@ -35,14 +37,58 @@ pub(crate) fn check_user(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Checks a key the page's data forms may set or remove: not blank, and neither the
+/// logged-in user (only logging in sets it, with a new session id) nor the CSRF token.
+///
+/// # Errors
+/// Why the key is refused, for the visitor.
+pub(crate) fn check_key(key: &str) -> Result<(), &'static str> {
+    if key.trim().is_empty() {
+        return Err("The key must not be blank.");
+    }
+    if is_reserved(key) {
+        return Err("That key is the session's own: log in or out to change who you are.");
+    }
+    Ok(())
+}
+
+/// Whether `key` belongs to the demo itself (the user, the CSRF token), not to the visitor.
+pub(crate) fn is_reserved(key: &str) -> bool {
+    key == USER || key == satchel::csrf::KEY
+}
+
 /// Logs `name` in: stores it and gives the session a new id, so an id planted before login
 /// (session fixation) is worthless after it.
 ///
 /// # Errors
 /// The operating system cannot provide randomness for the new id.
-pub(crate) fn log_in(session: &mut Session, name: &str) -> satchel::Result<()> {
+pub(crate) fn log_in(
+    session: &mut Session,
+    name: &str,
+    owner: Option<Owner>,
+) -> satchel::Result<()> {
     session.insert(USER, name)?;
+    if owner.is_some() || session.owner().is_some() {
+        session.set_owner(owner);
+    }
     session.rotate_id()
+}
+
+/// Whom a login ties the session to, so that the user can list and end their sessions:
+/// the name, hashed in the store, labelled with the browser's `User-Agent`. `None` where
+/// the store cannot keep it (werkzeug's files, cookie sessions).
+pub(crate) fn owner(handle: &SessionHandle, name: &str, headers: &HeaderMap) -> Option<Owner> {
+    if !handle.can_tie_users() {
+        return None;
+    }
+    let owner = Owner::new(UserKey::hashed(name));
+    let agent = headers
+        .get(USER_AGENT)
+        .and_then(|agent| agent.to_str().ok());
+    Some(match agent {
+        Some(agent) => owner.with_label(agent),
+        None => owner,
+    })
 }
 
 #[cfg(test)]
@@ -67,5 +113,13 @@ mod tests {
         assert!(check_user("").is_err());
         assert!(check_user(" \t").is_err());
         assert!(check_user("alice").is_ok());
+    }
+
+    #[test]
+    fn the_data_forms_leave_the_user_and_the_token_alone() {
+        assert!(check_key("color").is_ok());
+        assert!(check_key(" ").is_err());
+        assert!(check_key(USER).is_err());
+        assert!(check_key(satchel::csrf::KEY).is_err());
     }
 }

@@ -380,11 +380,14 @@ async fn page_tokens(app: Router) {
     );
     // The token lives in the session, so the page starts one.
     let (cookie, token) = (page.cookie(), csrf_token(&page));
-    assert_eq!(page.body.matches(&format!(r#"value="{token}""#)).count(), 3);
-    assert!(
-        page.body
-            .contains(r#"<form method="post" action="/login">"#)
+    // Every form: log in, log out, set a key, and remove the visit counter.
+    let forms = page.body.matches("<form ").count();
+    assert_eq!(forms, 4, "{}", page.body);
+    assert_eq!(
+        page.body.matches(&format!(r#"value="{token}""#)).count(),
+        forms
     );
+    assert!(page.body.contains(r#"<form method="post" action="/login""#));
     assert!(page.body.contains(r#"<input name="user""#));
     assert!(page.body.contains("Nobody is logged in."));
     let again = send(&app, "GET", "/", Some(&cookie), "").await;
@@ -417,15 +420,23 @@ async fn forged_forms(app: Router) {
     let (other_cookie, other_token) = visitor(&app).await;
     assert_ne!(token, other_token);
     let forged = ["", "csrf=", "csrf=guess", &format!("csrf={other_token}")];
-    for uri in ["/login", "/count", "/logout"] {
+    for uri in [
+        "/login",
+        "/logout",
+        "/set",
+        "/remove",
+        "/sessions/end",
+        "/logout-everywhere",
+    ] {
         for body in forged {
-            let body = format!("{body}&user=mallory");
+            let body = format!("{body}&user=mallory&key=count&value=99");
             let reply = post_form(&app, uri, Some(&cookie), &body).await;
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri} {body}");
             assert_eq!(reply.set_cookie, None, "{uri} {body}");
         }
         // Login CSRF: a visitor without a session, posted to by another site.
-        let reply = post_form(&app, uri, None, &format!("csrf={token}&user=mallory")).await;
+        let body = format!("csrf={token}&user=mallory&key=count&value=99");
+        let reply = post_form(&app, uri, None, &body).await;
         assert_eq!(
             reply.status,
             StatusCode::FORBIDDEN,
@@ -433,15 +444,12 @@ async fn forged_forms(app: Router) {
         );
         assert_eq!(reply.set_cookie, None);
     }
-    let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
-    assert_eq!(
-        read.json().as_object().unwrap().len(),
-        1,
-        "only the token: {}",
-        read.body
-    );
-    let other = send(&app, "GET", "/api/session", Some(&other_cookie), "").await;
-    assert_eq!(other.json().as_object().unwrap().len(), 1);
+    for cookie in [cookie, other_cookie] {
+        let read = send(&app, "GET", "/api/session", Some(&cookie), "").await;
+        let mut data = read.json();
+        assert!(data.as_object_mut().unwrap().remove("_csrf").is_some());
+        assert_eq!(data, json!({"count": 1}), "only the page's visit");
+    }
 }
 
 #[tokio::test]
@@ -518,8 +526,14 @@ async fn page_forms(app: Router) {
     let cookie = login.cookie();
     assert_ne!(cookie, visitor, "login gives the session a new id");
     let csrf = format!("csrf={token}");
-    let counted = post_form(&app, "/count", Some(&cookie), &csrf).await;
-    assert_eq!(counted.status, StatusCode::SEE_OTHER);
+    let set = post_form(
+        &app,
+        "/set",
+        Some(&cookie),
+        &format!("{csrf}&key=color&value=blue"),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
 
     let page = send(&app, "GET", "/", Some(&cookie), "").await;
     assert!(
@@ -532,7 +546,14 @@ async fn page_forms(app: Router) {
         "the user name must be escaped"
     );
     assert!(
-        page.body.contains(r#"<p class="count">1</p>"#),
+        page.body
+            .contains(r#"<p class="count" id="visit-count">2</p>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"<td><code>&quot;blue&quot;</code></td>"#),
         "{}",
         page.body
     );

@@ -49,6 +49,8 @@ pub(crate) fn replacement(data: Map<String, Value>, expiry: OffsetDateTime) -> C
         set: data,
         removed: Vec::new(),
         expires_at: Some(expiry),
+        // tower-sessions knows no owners: whatever satchel tied stays tied.
+        owner: None,
     }
 }
 

@@ -3,6 +3,8 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::owner::Owner;
+
 /// The keys a session set and removed since it was loaded, with the new values.
 ///
 /// Stores apply these to what is stored *now*, atomically, rather than writing the whole
@@ -34,6 +36,9 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// The session's expiry after this save.
     pub expires_at: Option<OffsetDateTime>,
+    /// The user the session is tied to after this save, when that changed (`Some(None)`:
+    /// no user any more).
+    pub owner: Option<Option<Owner>>,
 }
 
 impl Changes {

@@ -8,3 +8,6 @@ pub mod werkzeug {}
 #[cfg(feature = "cookie-store")]
 #[doc = include_str!("../docs/cookie-sessions.md")]
 pub mod cookie_sessions {}
+
+#[doc = include_str!("../docs/user-sessions.md")]
+pub mod user_sessions {}

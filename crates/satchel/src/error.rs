@@ -60,6 +60,10 @@ pub enum Error {
     /// request can no longer change it.
     #[error("the request's session was already saved with its response")]
     SessionClosed,
+    /// The store cannot do what was asked: werkzeug's file format has no place for a
+    /// session's user, say. Nothing was written.
+    #[error("not supported by this store: {0}")]
+    Unsupported(&'static str),
     /// The configuration cannot work; the message says why.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

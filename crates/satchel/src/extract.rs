@@ -34,8 +34,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
 }
 
 /// A session past its [`Limits`](crate::Limits) answers 413 with `{"error": "…"}` (the
-/// client's doing, and nothing was written); any other session error answers 500 with an
-/// empty body, the cause going to the log only.
+/// client's doing, and nothing was written), and what the store cannot do
+/// ([`Error::Unsupported`]) 501 with the same shape; any other session error answers 500
+/// with an empty body, the cause going to the log only.
 ///
 /// # Example
 /// ```
@@ -45,13 +46,19 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
 /// let response = satchel::Error::TooDeep { limit: 32 }.into_response();
 /// assert_eq!(response.status(), 413);
 /// assert_eq!(response.headers()["content-type"], "application/json");
+/// assert_eq!(satchel::Error::Unsupported("no index").into_response().status(), 501);
 /// ```
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if matches!(self, Self::TooLarge { .. } | Self::TooDeep { .. }) {
+        let status = match self {
+            Self::TooLarge { .. } | Self::TooDeep { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status != StatusCode::INTERNAL_SERVER_ERROR {
             let body = serde_json::json!({ "error": self.to_string() }).to_string();
             let json = [(CONTENT_TYPE, "application/json")];
-            return (StatusCode::PAYLOAD_TOO_LARGE, json, body).into_response();
+            return (status, json, body).into_response();
         }
         tracing::error!(error = %self, "session error; answering 500");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -59,6 +59,7 @@ mod id;
 mod id_policy;
 mod limits;
 pub mod middleware;
+mod owner;
 mod record;
 mod session;
 pub mod store;
@@ -79,6 +80,7 @@ pub use crate::id::{SessionId, StorageKey};
 pub use crate::id_policy::IdPolicy;
 pub use crate::limits::Limits;
 pub use crate::middleware::SessionLayer;
+pub use crate::owner::{Handle, LABEL_LIMIT, Owner, UserKey, UserSession};
 pub use crate::record::Record;
 pub use crate::session::Session;
 #[cfg(all(feature = "fs", unix))]
@@ -92,7 +94,7 @@ pub use crate::store::RedisStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use crate::store::SqliteStore;
-pub use crate::store::{MemoryStore, SessionStore, SessionStoreExt};
+pub use crate::store::{MemoryStore, SessionStore, SessionStoreExt, UserSessions};
 pub use ::cookie::SameSite;
 pub use time;
 

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::changes::Changes;
 use crate::clock::Clock;
+use crate::owner::Owner;
 
 /// A stored session: its data and the times the store needs to know.
 ///
@@ -33,6 +34,9 @@ pub struct Record {
     /// When the store must stop returning the session; `None` keeps it until deleted.
     #[serde(with = "time::serde::timestamp::option", default)]
     pub expires_at: Option<OffsetDateTime>,
+    /// The user the session is tied to, if the app tied it to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
 }
 
 impl Record {
@@ -50,6 +54,7 @@ impl Record {
             data: Map::new(),
             created_at: Clock::system().now(),
             expires_at: None,
+            owner: None,
         }
     }
 
@@ -72,6 +77,7 @@ impl Record {
                 Some(at) => Some(time(at)?),
                 None => None,
             },
+            owner: None,
         })
     }
 
@@ -107,6 +113,9 @@ impl Record {
     pub fn apply(&mut self, changes: &Changes) {
         changes.apply_to(&mut self.data);
         self.expires_at = changes.expires_at;
+        if let Some(owner) = &changes.owner {
+            self.owner.clone_from(owner);
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::id::{SessionId, StorageKey};
 use crate::id_policy::IdPolicy;
 use crate::limits::{self, Limits, Tally};
+use crate::owner::Owner;
 use crate::record::Record;
 
 /// A session: string keys mapped to JSON-compatible values, plus what werkzeug's `Session`
@@ -52,6 +53,9 @@ pub struct Session {
     limits: Limits,
     /// The data's size as it changes, so the limit check costs only what changed.
     tally: Tally,
+    /// The user the session is tied to, and whether that changed since the load.
+    pub(crate) owner: Option<Owner>,
+    pub(crate) owner_changed: bool,
 }
 
 /// Where a session stands with its store: each save is a `match` on it.
@@ -120,6 +124,8 @@ impl Session {
             key: None,
             limits: Limits::default(),
             tally: Tally::default(),
+            owner: None,
+            owner_changed: false,
         }
     }
 
@@ -139,6 +145,7 @@ impl Session {
             data: record.data,
             created_at: record.created_at,
             expires_at: record.expires_at,
+            owner: record.owner,
             state: State::Stored,
             ..Self::new_at(id, record.created_at)
         }
@@ -655,6 +662,7 @@ impl Session {
         let mut changes = Changes {
             cleared: self.cleared,
             expires_at: self.expires_at,
+            owner: self.owner_changed.then(|| self.owner.clone()),
             ..Changes::default()
         };
         for key in &self.touched {
@@ -683,6 +691,7 @@ impl Session {
             data: self.data.clone(),
             created_at: self.created_at,
             expires_at: self.expires_at,
+            owner: self.owner.clone(),
         }
     }
 
@@ -690,6 +699,14 @@ impl Session {
     /// modified (a save or touch is already under way).
     pub(crate) fn set_deadline(&mut self, at: Option<OffsetDateTime>) {
         self.expires_at = at;
+    }
+
+    /// Dates the session as created at `at` (a cookie session re-issued after its user's
+    /// cookies were revoked), marking it modified.
+    #[cfg(feature = "cookie-store")]
+    pub(crate) fn restart_at(&mut self, at: OffsetDateTime) {
+        self.created_at = at;
+        self.is_modified = true;
     }
 
     /// Whether a store holds (or held, when loaded) a record for this session.
@@ -751,6 +768,7 @@ impl Session {
         self.is_modified = false;
         self.cleared = false;
         self.touched.clear();
+        self.owner_changed = false;
     }
 }
 

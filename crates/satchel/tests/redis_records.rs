@@ -54,3 +54,70 @@ async fn a_hash_without_m_created_is_no_session_and_is_pruned() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+/// A user's index entries go with their sessions: at prune, once they are older than any
+/// write takes (a younger one may be a session still being written).
+#[tokio::test]
+async fn prune_leaves_no_index_entry_past_its_session() {
+    use satchel::{Owner, SessionStoreExt as _, UserKey, UserSessions as _};
+    use sha2::Digest as _;
+
+    let Some(stores) = common::RedisStores::server() else {
+        return;
+    };
+    let prefix = format!("satchel-index:{}:", std::process::id());
+    let store = stores.fresh(Clock::system()).with_prefix(prefix.clone());
+    let alice = UserKey::hashed("alice");
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let mut session = store.new_session().unwrap();
+        session.set_owner(Some(Owner::new(alice.clone())));
+        store.save(&mut session).await.unwrap();
+        sessions.push(session);
+    }
+    store.destroy(&mut sessions[0]).await.unwrap();
+    // The index's name: `user:` and the SHA-256 of the user key (`UserKey::index_name`).
+    let hash =
+        sha2::Sha256::digest([b"satchel.index\0".as_slice(), alice.as_str().as_bytes()].concat());
+    let index = format!("{prefix}user:{}", hex::encode(hash));
+    let client = redis::Client::open(
+        std::env::var("SATCHEL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+    )
+    .unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let count = |raw: &mut redis::aio::MultiplexedConnection| {
+        let mut raw = raw.clone();
+        let index = index.clone();
+        async move {
+            redis::cmd("ZCARD")
+                .arg(&index)
+                .query_async::<u64>(&mut raw)
+                .await
+                .unwrap()
+        }
+    };
+    store.prune(&Progress::none()).await.unwrap();
+    assert_eq!(count(&mut raw).await, 3, "a young entry went");
+    // Two minutes on, as Redis sees the entries.
+    let members: Vec<String> = redis::cmd("ZRANGE")
+        .arg(&index)
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    for member in &members {
+        let _: () = redis::cmd("ZADD")
+            .arg(&index)
+            .arg("XX")
+            .arg(0)
+            .arg(member)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+    }
+    store.prune(&Progress::none()).await.unwrap();
+    assert_eq!(count(&mut raw).await, 2, "an entry outlived its session");
+    assert_eq!(store.sessions_of(&alice).await.unwrap().len(), 2);
+    assert_eq!(store.end_sessions_of(&alice, None).await.unwrap(), 2);
+}

@@ -106,3 +106,36 @@ fn files_are_0600_even_under_umask_000() {
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
 }
+
+/// A database made before sessions had owners keeps its sessions and gains the index.
+#[tokio::test]
+async fn a_table_of_an_earlier_version_gains_the_owner_columns() {
+    use satchel::{Owner, SessionStoreExt as _, UserKey, UserSessions as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(
+        "CREATE TABLE satchel_sessions (
+             key TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL,
+             created_at INTEGER NOT NULL, expires_at INTEGER
+         ) WITHOUT ROWID;
+         INSERT INTO satchel_sessions VALUES
+             ('0000000000000000000000000000000000000000000000000000000000000000', '{\"n\":1}', 1, NULL);",
+    )
+    .unwrap();
+    drop(old);
+    let store = satchel::SqliteStore::open(&path).unwrap();
+    assert_eq!(store.list().await.unwrap().len(), 1);
+    let mut session = store.new_session().unwrap();
+    session.set_owner(Some(Owner::new(UserKey::hashed("alice"))));
+    store.save(&mut session).await.unwrap();
+    assert_eq!(
+        store
+            .sessions_of(&UserKey::hashed("alice"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -12,31 +12,31 @@ async fn run_contract<S: SessionStore>(make: impl Fn(Clock) -> S) {
     satchel::test_suite::run(make).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_honours_the_contract() {
     run_contract(memory).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filesystem_store_honours_the_contract() {
     let stores = FsStores::new();
     run_contract(|clock| stores.fresh(clock)).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn erased_store_honours_the_contract() {
     run_contract(|clock| AnyStore::new(memory(clock))).await;
 }
 
 #[cfg(feature = "sqlite")]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_store_honours_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     run_contract(|clock| common::sqlite(dir.path(), clock)).await;
 }
 
 #[cfg(feature = "postgres")]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_honours_the_contract() {
     let Some(tables) = common::PgTables::new() else {
         return;
@@ -54,19 +54,19 @@ async fn redis_contract(stores: Option<common::RedisStores>) {
 }
 
 #[cfg(feature = "redis")]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store_honours_the_contract() {
     redis_contract(common::RedisStores::server()).await;
 }
 
 #[cfg(feature = "redis")]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cluster_store_honours_the_contract() {
     redis_contract(common::RedisStores::cluster()).await;
 }
 
 #[cfg(feature = "werkzeug")]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn werkzeug_files_honour_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -117,7 +117,7 @@ impl SessionStore for LogoutDuringRotation {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_logout_during_a_rotation_wins() {
     let store = LogoutDuringRotation::default();
     let mut session = store.new_session().unwrap();
@@ -140,7 +140,7 @@ async fn a_logout_during_a_rotation_wins() {
 /// its rows, including one holding the escape mark as plain text, read as they were and
 /// take NUL values afterwards.
 #[cfg(feature = "postgres")]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_tables_of_earlier_versions_keep_their_sessions() {
     let Some(tables) = common::PgTables::new() else {
         return;

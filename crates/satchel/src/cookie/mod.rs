@@ -10,5 +10,5 @@ mod header;
 
 #[cfg(feature = "cookie-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie-store")))]
-pub use client::{CookieSessions, Key, MAX_COOKIE_BYTES, MIN_KEY_BYTES, Protection};
+pub use client::{CookieSessions, Key, MAX_COOKIE_BYTES, MIN_KEY_BYTES, Protection, Revocations};
 pub use config::CookieConfig;

@@ -154,7 +154,13 @@ impl Loader {
             Self::Store(store) => store.get(value).await,
             #[cfg(feature = "cookie-store")]
             Self::Cookie { sessions, name } => match sessions.open(name, value) {
-                Some(session) => Ok(session),
+                Some(session) => match sessions.revocations() {
+                    Some(list) if list.is_revoked(&session).await? => {
+                        tracing::debug!("a revoked cookie session; starting a fresh session");
+                        sessions.new_session()
+                    }
+                    _ => Ok(session),
+                },
                 None => sessions.new_session(),
             },
         }

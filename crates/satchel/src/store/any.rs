@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
+use crate::owner::UserKey;
 use crate::record::Record;
 
 /// Any [`SessionStore`], its type erased: what [`open`](super::open) gives for a store URL,
@@ -86,6 +87,12 @@ impl SessionStore for AnyStore {
             .prune_boxed(progress)
             .instrument(tracing::info_span!("satchel.prune"))
             .await
+    }
+    async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
+        self.0.user_records_boxed(user).await
+    }
+    async fn delete_user_records(&self, user: &UserKey, keep: Option<&StorageKey>) -> Result<u64> {
+        self.0.delete_user_records_boxed(user, keep).await
     }
     fn clock(&self) -> Clock {
         self.0.clock_erased()

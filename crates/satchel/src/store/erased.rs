@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
+use crate::owner::UserKey;
 use crate::record::Record;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -39,6 +40,15 @@ pub(crate) trait ErasedStore: Send + Sync + 'static {
         expires_at: Option<OffsetDateTime>,
     ) -> BoxFuture<'a, Result<bool>>;
     fn prune_boxed<'a>(&'a self, progress: &'a Progress) -> BoxFuture<'a, Result<u64>>;
+    fn user_records_boxed<'a>(
+        &'a self,
+        user: &'a UserKey,
+    ) -> BoxFuture<'a, Result<Vec<(StorageKey, Record)>>>;
+    fn delete_user_records_boxed<'a>(
+        &'a self,
+        user: &'a UserKey,
+        keep: Option<&'a StorageKey>,
+    ) -> BoxFuture<'a, Result<u64>>;
     fn clock_erased(&self) -> Clock;
     fn ids_erased(&self) -> IdPolicy;
     /// The store's type, for `Debug`.
@@ -81,6 +91,19 @@ impl<T: SessionStore> ErasedStore for T {
     }
     fn prune_boxed<'a>(&'a self, progress: &'a Progress) -> BoxFuture<'a, Result<u64>> {
         Box::pin(self.prune(progress))
+    }
+    fn user_records_boxed<'a>(
+        &'a self,
+        user: &'a UserKey,
+    ) -> BoxFuture<'a, Result<Vec<(StorageKey, Record)>>> {
+        Box::pin(self.user_records(user))
+    }
+    fn delete_user_records_boxed<'a>(
+        &'a self,
+        user: &'a UserKey,
+        keep: Option<&'a StorageKey>,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.delete_user_records(user, keep))
     }
     fn clock_erased(&self) -> Clock {
         self.clock()

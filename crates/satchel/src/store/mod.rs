@@ -123,6 +123,7 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
+use crate::owner::UserKey;
 use crate::record::Record;
 
 mod any;
@@ -132,6 +133,7 @@ mod fs;
 mod masked_url;
 mod memory;
 mod ops;
+pub(crate) mod owned;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod progress;
@@ -153,6 +155,7 @@ pub use fs::FilesystemStore;
 pub use masked_url::MaskedUrl;
 pub use memory::MemoryStore;
 pub use ops::SessionStoreExt;
+pub use owned::UserSessions;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;
@@ -270,16 +273,75 @@ pub trait SessionStore: Send + Sync + 'static {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn prune(&self, progress: &Progress) -> impl Future<Output = Result<u64>> + Send {
+        prune_each(self, progress)
+    }
+
+    /// The live records tied to `user` (see [`Session::set_owner`](crate::Session::set_owner)),
+    /// with their keys, in no particular order. A record tied to the user must be listed
+    /// from the moment it can be loaded, so that ending all of a user's sessions finds every
+    /// one. The default reads every record, which suits a small custom store; the stores of
+    /// this crate keep a per-user index instead.
+    ///
+    /// # Errors
+    /// The backend failed, or [`Error::Unsupported`](crate::Error::Unsupported) where the
+    /// store has no place for a session's user (werkzeug's file format).
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{MemoryStore, SessionStore, UserKey};
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// assert!(MemoryStore::new().user_records(&UserKey::hashed("alice")).await?.is_empty());
+    /// # Ok::<(), satchel::Error>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn user_records(
+        &self,
+        user: &UserKey,
+    ) -> impl Future<Output = Result<Vec<(StorageKey, Record)>>> + Send {
         async move {
-            let keys = self.list().await?;
-            let total = keys.len() as u64;
-            let mut deleted = 0;
-            for (checked, key) in (1..).zip(&keys) {
-                deleted += u64::from(self.delete_expired(key).await?);
-                progress.report(checked, total);
+            let now = self.clock().now();
+            let mut found = Vec::new();
+            for key in self.list().await? {
+                let Some(record) = self.load(&key).await? else {
+                    continue;
+                };
+                if !record.is_expired(now)
+                    && record.owner.as_ref().is_some_and(|o| o.user() == user)
+                {
+                    found.push((key, record));
+                }
             }
-            Ok(deleted)
+            Ok(found)
         }
+    }
+
+    /// Deletes every live record tied to `user` but the one under `keep`, and returns how
+    /// many went; a record that becomes the user's while it runs (a rotation in flight)
+    /// must go too. The default deletes what [`SessionStore::user_records`] lists, and
+    /// looks again until it finds nothing; SQL stores do it in one statement.
+    ///
+    /// # Errors
+    /// As [`SessionStore::user_records`]; records deleted before a failure stay deleted.
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{MemoryStore, SessionStore, UserKey};
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let store = MemoryStore::new();
+    /// assert_eq!(store.delete_user_records(&UserKey::hashed("alice"), None).await?, 0);
+    /// # Ok::<(), satchel::Error>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn delete_user_records(
+        &self,
+        user: &UserKey,
+        keep: Option<&StorageKey>,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        owned::delete_each(self, user, keep)
     }
 
     /// The clock the store judges expiry by (the system clock unless configured).
@@ -292,4 +354,19 @@ pub trait SessionStore: Send + Sync + 'static {
     fn ids(&self) -> IdPolicy {
         IdPolicy::new()
     }
+}
+
+/// The default [`SessionStore::prune`]: [`SessionStore::delete_expired`] on every listed key.
+pub(crate) async fn prune_each<S: SessionStore + ?Sized>(
+    store: &S,
+    progress: &Progress,
+) -> Result<u64> {
+    let keys = store.list().await?;
+    let total = keys.len() as u64;
+    let mut deleted = 0;
+    for (checked, key) in (1..).zip(&keys) {
+        deleted += u64::from(store.delete_expired(key).await?);
+        progress.report(checked, total);
+    }
+    Ok(deleted)
 }

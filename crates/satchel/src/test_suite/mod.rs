@@ -24,6 +24,7 @@
 
 mod corpus;
 mod limits;
+mod users;
 
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -65,6 +66,7 @@ pub async fn run<S: SessionStore>(make: impl Fn(Clock) -> S) {
     prune_deletes_only_expired(&make(clock.clone()), &clock).await;
     let clock = now_clock();
     touch_moves_expiry_but_keeps_data(&make(clock.clone()), &clock).await;
+    users::run(&make).await;
 }
 
 fn now_clock() -> Clock {

@@ -3,6 +3,7 @@
 
 mod envelope;
 mod key;
+mod revocations;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -10,10 +11,12 @@ use time::OffsetDateTime;
 
 pub use envelope::Protection;
 pub use key::{Key, MIN_KEY_BYTES};
+pub use revocations::Revocations;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::SessionId;
+use crate::owner::{Owner, UserKey};
 use crate::record::Record;
 use crate::session::{Pending, Session};
 use crate::store::SaveOutcome;
@@ -58,6 +61,7 @@ pub struct CookieSessions {
     keys: Vec<Key>,
     protection: Protection,
     clock: Clock,
+    revocations: Option<Revocations>,
 }
 
 /// What the cookie carries, compactly.
@@ -70,6 +74,9 @@ struct Payload {
     /// Expires, unix seconds.
     #[serde(default)]
     e: Option<i64>,
+    /// The user the session is tied to (its key), for [`Revocations`].
+    #[serde(default)]
+    u: Option<String>,
     d: Map<String, Value>,
 }
 
@@ -80,6 +87,8 @@ struct PayloadRef<'a> {
     c: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     e: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    u: Option<&'a str>,
     d: &'a Map<String, Value>,
 }
 
@@ -97,6 +106,7 @@ impl CookieSessions {
             keys: vec![key],
             protection: Protection::Encrypted,
             clock: Clock::system(),
+            revocations: None,
         }
     }
 
@@ -142,6 +152,33 @@ impl CookieSessions {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Checks every cookie of a user (a session with an [owner](Session::set_owner)) against
+    /// `revocations` when it is opened, so the server can end all of a user's cookie
+    /// sessions ([`SessionHandle::end_user_sessions`](crate::SessionHandle::end_user_sessions),
+    /// or [`Revocations::revoke_all`] after a password change). See [`Revocations`] for
+    /// the price: a store read per logged-in request.
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::cookie::{CookieSessions, Key, Revocations};
+    ///
+    /// let revocations = Revocations::new(satchel::MemoryStore::new());
+    /// let sessions = CookieSessions::new(Key::generate()?).with_revocations(revocations);
+    /// assert!(sessions.revocations().is_some());
+    /// # Ok::<(), satchel::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    /// The revocation list cookies are checked against, if any.
+    #[must_use]
+    pub fn revocations(&self) -> Option<&Revocations> {
+        self.revocations.as_ref()
     }
 
     /// The session a cookie named `cookie_name` holds, or `None` (logged) for anything
@@ -207,6 +244,7 @@ impl CookieSessions {
             i: session.id().as_str(),
             c: session.created_at().unix_timestamp(),
             e: session.expires_at().map(OffsetDateTime::unix_timestamp),
+            u: session.owner().map(|owner| owner.user().as_str()),
             d: session.data(),
         };
         let bytes = serde_json::to_vec(&payload).map_err(Error::Encode)?;
@@ -254,5 +292,9 @@ impl CookieSessions {
 }
 
 fn record(payload: Payload) -> Option<Record> {
-    Record::from_unix_seconds(payload.d, payload.c, payload.e)
+    let mut record = Record::from_unix_seconds(payload.d, payload.c, payload.e)?;
+    if let Some(user) = payload.u {
+        record.owner = Some(Owner::new(UserKey::from_stored(&user)?));
+    }
+    Some(record)
 }

@@ -101,6 +101,9 @@ impl SessionFiles {
         if taken {
             return Ok(false);
         }
+        if let Some(owner) = &record.owner {
+            self.index(owner.user(), key)?;
+        }
         self.write(key, record)?;
         Ok(true)
     }
@@ -138,6 +141,9 @@ impl SessionFiles {
         let Some(mut record) = self.read_live(key)? else {
             return Ok(false);
         };
+        if let Some(Some(owner)) = &changes.owner {
+            self.index(owner.user(), key)?;
+        }
         record.apply(changes);
         self.write(key, &record)?;
         Ok(true)

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
+use crate::owner::UserKey;
 use crate::record::Record;
 
 mod atomic;
@@ -20,6 +21,7 @@ mod format;
 mod lock;
 mod prune;
 mod template;
+mod users;
 #[cfg(feature = "werkzeug")]
 mod werkzeug;
 
@@ -395,6 +397,11 @@ impl SessionStore for FilesystemStore {
     async fn prune(&self, progress: &Progress) -> Result<u64> {
         let progress = progress.clone();
         self.blocking(move |files| files.prune(&progress)).await
+    }
+
+    async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
+        let user = user.clone();
+        self.blocking(move |files| files.records_of(&user)).await
     }
 
     fn clock(&self) -> Clock {

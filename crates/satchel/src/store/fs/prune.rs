@@ -115,6 +115,7 @@ impl SessionFiles {
         }
         self.sync_if(unsynced > 0)?;
         self.report_unreadable(unreadable, progress);
+        self.sweep_index()?;
         Ok(expired + unreadable)
     }
 

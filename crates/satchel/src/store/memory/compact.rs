@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::changes::Changes;
+use crate::owner::Owner;
 use crate::record::Record;
 
 /// One stored session, its data sorted by key.
@@ -19,6 +20,8 @@ pub(super) struct Compact {
     data: Box<[(Box<str>, Value)]>,
     created_at: OffsetDateTime,
     expires_at: Option<OffsetDateTime>,
+    // Boxed: most sessions have no owner, and this keeps them a pointer's width.
+    owner: Option<Box<Owner>>,
 }
 
 impl Compact {
@@ -33,6 +36,7 @@ impl Compact {
             data,
             created_at: record.created_at,
             expires_at: record.expires_at,
+            owner: record.owner.clone().map(Box::new),
         }
     }
 
@@ -46,7 +50,12 @@ impl Compact {
             data,
             created_at: self.created_at,
             expires_at: self.expires_at,
+            owner: self.owner.as_deref().cloned(),
         }
+    }
+
+    pub(super) fn owner(&self) -> Option<&Owner> {
+        self.owner.as_deref()
     }
 
     pub(super) fn is_expired(&self, now: OffsetDateTime) -> bool {
@@ -56,6 +65,9 @@ impl Compact {
     /// What [`Record::apply`] does, on the sorted pairs.
     pub(super) fn apply(&mut self, changes: &Changes) {
         self.expires_at = changes.expires_at;
+        if let Some(owner) = &changes.owner {
+            self.owner = owner.clone().map(Box::new);
+        }
         if !changes.cleared && changes.removed.is_empty() {
             // The usual save: keys that exist get new values in place, no reallocation.
             let mut missing = false;

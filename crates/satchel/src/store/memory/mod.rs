@@ -1,6 +1,7 @@
 //! `MemoryStore`: sessions in a map inside the process.
 
 mod compact;
+mod users;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,11 +9,13 @@ use std::hash::{BuildHasherDefault, Hash as _, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use self::compact::Compact;
+use self::users::UserIndex;
 use super::{Progress, SessionStore};
 use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::id::StorageKey;
+use crate::owner::UserKey;
 use crate::record::Record;
 
 /// Sessions in memory, for tests and single-process apps; clones share the same map.
@@ -39,6 +42,7 @@ use crate::record::Record;
 #[derive(Clone)]
 pub struct MemoryStore {
     shards: Arc<[Mutex<Shard>]>,
+    users: Arc<UserIndex>,
     clock: Clock,
 }
 
@@ -53,6 +57,7 @@ impl Default for MemoryStore {
     fn default() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            users: Arc::default(),
             clock: Clock::default(),
         }
     }
@@ -137,6 +142,13 @@ impl MemoryStore {
         lock(&self.shards[shard_of(key)])
     }
 
+    /// Takes a removed record's key out of its user's index.
+    fn forget(&self, key: &StorageKey, removed: Option<&Compact>) {
+        if let Some(owner) = removed.and_then(Compact::owner) {
+            self.users.moved(key, Some(owner), None);
+        }
+    }
+
     fn is_live(&self, record: Option<&Compact>) -> bool {
         record.is_some_and(|record| !record.is_expired(self.clock.now()))
     }
@@ -173,7 +185,9 @@ impl SessionStore for MemoryStore {
         if self.is_live(map.get(key)) {
             return Ok(false);
         }
-        map.insert(key.clone(), Compact::new(record));
+        let replaced = map.insert(key.clone(), Compact::new(record));
+        let before = replaced.as_ref().and_then(Compact::owner);
+        self.users.moved(key, before, record.owner.as_ref());
         Ok(true)
     }
 
@@ -185,7 +199,11 @@ impl SessionStore for MemoryStore {
         let mut map = self.records(key);
         match map.get_mut(key) {
             Some(record) if !record.is_expired(self.clock.now()) => {
+                let before = changes.owner.as_ref().and(record.owner().cloned());
                 record.apply(changes);
+                if let Some(after) = &changes.owner {
+                    self.users.moved(key, before.as_ref(), after.as_ref());
+                }
                 Ok(true)
             }
             _ => Ok(false),
@@ -193,7 +211,10 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<bool> {
-        Ok(self.records(key).remove(key).is_some())
+        let mut map = self.records(key);
+        let removed = map.remove(key);
+        self.forget(key, removed.as_ref());
+        Ok(removed.is_some())
     }
 
     async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
@@ -201,7 +222,12 @@ impl SessionStore for MemoryStore {
         let expired = map
             .get(key)
             .is_some_and(|record| record.is_expired(self.clock.now()));
-        Ok(expired && map.remove(key).is_some())
+        if !expired {
+            return Ok(false);
+        }
+        let removed = map.remove(key);
+        self.forget(key, removed.as_ref());
+        Ok(true)
     }
 
     async fn list(&self) -> Result<Vec<StorageKey>> {
@@ -220,13 +246,36 @@ impl SessionStore for MemoryStore {
         for shard in self.shards.iter() {
             let mut map = lock(shard);
             let before = map.len();
-            map.retain(|_, record| !record.is_expired(now));
+            map.retain(|key, record| {
+                let keep = !record.is_expired(now);
+                if !keep {
+                    self.users.moved(key, record.owner(), None);
+                }
+                keep
+            });
             checked += before as u64;
             deleted += (before - map.len()) as u64;
             drop(map);
             progress.report(checked.min(total), total);
         }
         Ok(deleted)
+    }
+
+    async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
+        let now = self.clock.now();
+        let mut found = Vec::new();
+        for key in self.users.keys_of(user) {
+            let map = self.records(&key);
+            let Some(record) = map.get(&key) else {
+                continue;
+            };
+            if !record.is_expired(now) && record.owner().is_some_and(|o| o.user() == user) {
+                let record = record.to_record();
+                drop(map);
+                found.push((key, record));
+            }
+        }
+        Ok(found)
     }
 
     fn clock(&self) -> Clock {
@@ -238,6 +287,31 @@ impl SessionStore for MemoryStore {
 mod tests {
     use super::*;
     use crate::id::SessionId;
+    use crate::owner::Owner;
+    use crate::store::{SessionStoreExt as _, UserSessions as _};
+
+    #[tokio::test]
+    async fn the_user_index_keeps_no_entry_past_its_session() {
+        let clock = Clock::manual(time::OffsetDateTime::now_utc());
+        let store = MemoryStore::new().with_clock(clock.clone());
+        let alice = UserKey::hashed("alice");
+        for expires in [Some(clock.now() + time::Duration::seconds(1)), None] {
+            let mut session = store.new_session().unwrap();
+            session.set_owner(Some(Owner::new(alice.clone())));
+            session.set_expires_at(expires);
+            store.save(&mut session).await.unwrap();
+        }
+        assert_eq!(store.users.len(), 2);
+        clock.advance(time::Duration::seconds(1));
+        store.prune(&Progress::none()).await.unwrap();
+        assert_eq!(
+            store.users.len(),
+            1,
+            "prune left the expired session's entry"
+        );
+        store.end_sessions_of(&alice, None).await.unwrap();
+        assert_eq!(store.users.len(), 0, "ending left an entry");
+    }
 
     #[test]
     fn keys_spread_over_shards_and_within_each() {

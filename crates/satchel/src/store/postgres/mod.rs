@@ -17,6 +17,7 @@ use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::StorageKey;
+use crate::owner::{Owner, UserKey};
 use crate::record::Record;
 use crate::store::SessionStore;
 
@@ -76,7 +77,10 @@ impl PostgresStore {
             expires_at BIGINT,
             escaped BOOLEAN NOT NULL DEFAULT FALSE
         );
-        CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at);";
+        CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at);
+        ALTER TABLE {table} ADD COLUMN IF NOT EXISTS owner TEXT,
+            ADD COLUMN IF NOT EXISTS owner_label TEXT;
+        CREATE INDEX IF NOT EXISTS {table}_owner ON {table} (owner) WHERE owner IS NOT NULL;";
 
     /// A store for the database at `url` (`postgres://USER@HOST:PORT/DB`). No connection is
     /// made until the first operation.
@@ -320,6 +324,13 @@ fn backend(err: tokio_postgres::Error) -> Error {
     Error::Backend(Box::new(err))
 }
 
+fn owner_columns(owner: Option<&Owner>) -> (Option<&str>, Option<&str>) {
+    (
+        owner.map(|o| o.user().as_str()),
+        owner.and_then(Owner::label),
+    )
+}
+
 fn seconds(at: Option<OffsetDateTime>) -> Option<i64> {
     at.map(OffsetDateTime::unix_timestamp)
 }
@@ -333,32 +344,43 @@ fn record_from(row: &tokio_postgres::Row) -> Option<Record> {
         data = escape::unescape(data);
     }
     let expires: Option<i64> = row.try_get("expires_at").ok()?;
-    Record::from_unix_seconds(data, row.try_get("created_at").ok()?, expires)
+    let mut record = Record::from_unix_seconds(data, row.try_get("created_at").ok()?, expires)?;
+    if let Some(user) = row.try_get::<_, Option<&str>>("owner").ok()? {
+        let label = row.try_get::<_, Option<&str>>("owner_label").ok()?;
+        record.owner = Some(Owner::from_stored(user, label)?);
+    }
+    Some(record)
 }
 
 impl SessionStore for PostgresStore {
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
-        let sql = "INSERT INTO {table} (key, data, created_at, expires_at, escaped)
-                   VALUES ($1, $2, $3, $4, $6)
+        let sql =
+            "INSERT INTO {table} (key, data, created_at, expires_at, escaped, owner, owner_label)
+                   VALUES ($1, $2, $3, $4, $6, $7, $8)
                    ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data,
                        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-                       escaped = EXCLUDED.escaped
+                       escaped = EXCLUDED.escaped, owner = EXCLUDED.owner,
+                       owner_label = EXCLUDED.owner_label
                    WHERE {table}.expires_at IS NOT NULL AND {table}.expires_at <= $5";
         let (data, escaped) = escape::escape(&record.data);
         let created = record.created_at.unix_timestamp();
-        let params: [&(dyn ToSql + Sync); 6] = [
+        let (owner, label) = owner_columns(record.owner.as_ref());
+        let params: [&(dyn ToSql + Sync); 8] = [
             &key.as_str(),
             &data,
             &created,
             &seconds(record.expires_at),
             &self.now(),
             &escaped,
+            &owner,
+            &label,
         ];
         Ok(self.execute(sql, &params).await? == 1)
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        let sql = "SELECT data, created_at, expires_at, escaped FROM {table} WHERE key = $1";
+        let sql = "SELECT data, created_at, expires_at, escaped, owner, owner_label
+                   FROM {table} WHERE key = $1";
         let rows = self.query(sql, &[&key.as_str()]).await?;
         let record = rows.first().map(record_from);
         if record.as_ref().is_some_and(Option::is_none) {
@@ -373,11 +395,14 @@ impl SessionStore for PostgresStore {
         let sql = "UPDATE {table} SET
                        data = ((CASE WHEN $2 THEN '{}'::jsonb ELSE data END) - $3::text[]) || $4,
                        expires_at = $5,
-                       escaped = (escaped AND NOT $2) OR $7
+                       escaped = (escaped AND NOT $2) OR $7,
+                       owner = CASE WHEN $8 THEN $9 ELSE owner END,
+                       owner_label = CASE WHEN $8 THEN $10 ELSE owner_label END
                    WHERE key = $1 AND (expires_at IS NULL OR expires_at > $6)";
         let (set, escaped) = escape::escape(&changes.set);
         let removed = escape::escape_keys(&changes.removed);
-        let params: [&(dyn ToSql + Sync); 7] = [
+        let (owner, label) = owner_columns(changes.owner.as_ref().and_then(Option::as_ref));
+        let params: [&(dyn ToSql + Sync); 10] = [
             &key.as_str(),
             &changes.cleared,
             &removed.as_ref(),
@@ -385,6 +410,9 @@ impl SessionStore for PostgresStore {
             &seconds(changes.expires_at),
             &self.now(),
             &escaped,
+            &changes.owner.is_some(),
+            &owner,
+            &label,
         ];
         Ok(self.execute(sql, &params).await? == 1)
     }
@@ -441,6 +469,27 @@ impl SessionStore for PostgresStore {
                 return Ok(deleted);
             }
         }
+    }
+
+    async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
+        let sql = "SELECT key, data, created_at, expires_at, escaped, owner, owner_label
+                   FROM {table} WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2)";
+        let rows = self.query(sql, &[&user.as_str(), &self.now()]).await?;
+        let keyed = |row: &tokio_postgres::Row| {
+            Some((
+                StorageKey::parse(row.try_get("key").ok()?)?,
+                record_from(row)?,
+            ))
+        };
+        Ok(rows.iter().filter_map(keyed).collect())
+    }
+
+    async fn delete_user_records(&self, user: &UserKey, keep: Option<&StorageKey>) -> Result<u64> {
+        let sql = "DELETE FROM {table} WHERE owner = $1 AND key IS DISTINCT FROM $2
+                   AND (expires_at IS NULL OR expires_at > $3)";
+        let keep = keep.map(StorageKey::as_str);
+        self.execute(sql, &[&user.as_str(), &keep, &self.now()])
+            .await
     }
 
     fn clock(&self) -> Clock {

@@ -1,5 +1,6 @@
 //! How a session is laid out in its Redis hash: `d:<name>` holds each value as JSON text,
-//! `m:created` and `m:expires` the times in unix seconds.
+//! `m:created` and `m:expires` the times in unix seconds, `m:owner` and `m:label` the
+//! session's user, when it has one.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
+use crate::owner::Owner;
 use crate::record::Record;
 
 /// Redis drops a key this long after its expiry: our clock judges expiry, and a Redis clock
@@ -22,6 +24,14 @@ pub(super) fn expiry_args(
         Some(at) => invocation.arg(at).arg(at.saturating_add(TTL_GRACE_SECONDS)),
         None => invocation.arg("").arg(""),
     };
+}
+
+/// The `m:owner` and `m:label` field, value pairs of `owner`.
+pub(super) fn owner_args(invocation: &mut ScriptInvocation<'_>, owner: &Owner) {
+    invocation.arg("m:owner").arg(owner.user().as_str());
+    if let Some(label) = owner.label() {
+        invocation.arg("m:label").arg(label);
+    }
 }
 
 pub(super) fn data_args(
@@ -42,6 +52,18 @@ pub(super) fn decode(mut fields: HashMap<String, Vec<u8>>) -> std::result::Resul
         .remove("m:expires")
         .map(|at| timestamp(&at))
         .transpose()?;
+    let owner = match fields.remove("m:owner") {
+        Some(user) => {
+            let user = std::str::from_utf8(&user).map_err(|e| e.to_string())?;
+            let label = fields.remove("m:label");
+            let label = label.as_deref().map(String::from_utf8_lossy);
+            Some(
+                Owner::from_stored(user, label.as_deref())
+                    .ok_or("an m:owner that is no user key")?,
+            )
+        }
+        None => None,
+    };
     let mut data = Map::new();
     for (field, value) in fields {
         if let Some(name) = field.strip_prefix("d:") {
@@ -53,6 +75,7 @@ pub(super) fn decode(mut fields: HashMap<String, Vec<u8>>) -> std::result::Resul
         data,
         created_at,
         expires_at,
+        owner,
     })
 }
 

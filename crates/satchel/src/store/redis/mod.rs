@@ -4,6 +4,7 @@ mod codec;
 mod connection;
 mod from_client;
 mod scripts;
+mod users;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use redis::{Cmd, FromRedisValue, RedisResult, ScriptInvocation, Value};
 use tokio::sync::OnceCell;
 
-use self::codec::{data_args, decode, expiry_args};
+use self::codec::{data_args, decode, expiry_args, owner_args};
 use self::connection::{Connection, Node, Target, slot_owner};
 use self::scripts::{CREATE, DELETE_EXPIRED, UPDATE};
 
@@ -22,8 +23,9 @@ use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::StorageKey;
+use crate::owner::UserKey;
 use crate::record::Record;
-use crate::store::SessionStore;
+use crate::store::{Progress, SessionStore, prune_each};
 
 const DEFAULT_PREFIX: &str = "satchel:";
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -298,14 +300,23 @@ impl RedisStore {
 
     async fn scan(&self, node: &Node) -> Result<Vec<StorageKey>> {
         let pattern = format!("{}*", glob_escape(&self.inner.prefix));
-        let (mut keys, mut cursor) = (Vec::new(), 0);
+        let names = self.scan_names(&pattern, node).await?;
+        Ok(names
+            .iter()
+            .filter_map(|name| self.storage_key_of(name))
+            .collect())
+    }
+
+    /// Every key name matching `pattern` on `node`.
+    async fn scan_names(&self, pattern: &str, node: &Node) -> Result<Vec<String>> {
+        let (mut names, mut cursor) = (Vec::new(), 0);
         loop {
-            let page = (cursor, "MATCH", &pattern, "COUNT", SCAN_BATCH);
-            let (next, names): (u64, Vec<String>) =
+            let page = (cursor, "MATCH", pattern, "COUNT", SCAN_BATCH);
+            let (next, page): (u64, Vec<String>) =
                 self.query_node(redis::cmd("SCAN").arg(page), node).await?;
-            keys.extend(names.iter().filter_map(|name| self.storage_key_of(name)));
+            names.extend(page);
             if next == 0 {
-                return Ok(keys);
+                return Ok(names);
             }
             cursor = next;
         }
@@ -324,6 +335,10 @@ impl SessionStore for RedisStore {
         invocation.arg(self.now());
         expiry_args(&mut invocation, record.expires_at);
         invocation.arg(record.created_at.unix_timestamp());
+        if let Some(owner) = &record.owner {
+            self.index(owner.user(), key).await?;
+            owner_args(&mut invocation, owner);
+        }
         data_args(&mut invocation, &record.data)?;
         self.invoke(invocation).await
     }
@@ -344,9 +359,22 @@ impl SessionStore for RedisStore {
         invocation.arg(self.now());
         expiry_args(&mut invocation, changes.expires_at);
         invocation.arg(u8::from(changes.cleared));
-        invocation.arg(changes.removed.len());
+        // A new owner replaces the old one's label too; no owner removes both fields.
+        let owner = changes.owner.as_ref();
+        let unset: &[&str] = match owner {
+            Some(Some(owner)) if owner.label().is_some() => &[],
+            Some(Some(_)) => &["m:label"],
+            Some(None) => &["m:owner", "m:label"],
+            None => &[],
+        };
+        invocation.arg(changes.removed.len() + unset.len());
         for name in &changes.removed {
             invocation.arg(format!("d:{name}"));
+        }
+        invocation.arg(unset);
+        if let Some(Some(owner)) = owner {
+            self.index(owner.user(), key).await?;
+            owner_args(&mut invocation, owner);
         }
         data_args(&mut invocation, &changes.set)?;
         self.invoke(invocation).await
@@ -370,6 +398,16 @@ impl SessionStore for RedisStore {
             keys.extend(self.scan(&node).await?);
         }
         Ok(keys.into_iter().collect())
+    }
+
+    async fn prune(&self, progress: &Progress) -> Result<u64> {
+        let deleted = prune_each(self, progress).await?;
+        self.sweep_indexes().await?;
+        Ok(deleted)
+    }
+
+    async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
+        self.records_of(user).await
     }
 
     fn clock(&self) -> Clock {

@@ -18,6 +18,7 @@ use crate::changes::Changes;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::StorageKey;
+use crate::owner::UserKey;
 use crate::record::Record;
 
 /// Idle reader connections kept for reuse.
@@ -114,6 +115,7 @@ impl SqliteStore {
             .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
             .and_then(|()| pragmas.apply(&connection))
             .and_then(|()| connection.execute_batch(rows::SCHEMA))
+            .and_then(|()| rows::migrate(&connection))
             .map_err(backend)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -336,6 +338,22 @@ impl SessionStore for SqliteStore {
                 return Ok(deleted);
             }
         }
+    }
+
+    async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
+        let (user, now) = (user.as_str().to_owned(), self.now());
+        let rows = self.read(move |db| rows::owned_by(db, &user, now)).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, record)| Some((StorageKey::parse(&key)?, record)))
+            .collect())
+    }
+
+    async fn delete_user_records(&self, user: &UserKey, keep: Option<&StorageKey>) -> Result<u64> {
+        let (user, keep) = (user.as_str().to_owned(), keep.map(ToString::to_string));
+        let write: Write =
+            Box::new(move |db, now| rows::delete_owned(db, &user, keep.as_deref(), now));
+        self.write(write).await
     }
 
     fn clock(&self) -> Clock {

@@ -15,6 +15,7 @@ use time::{Duration, OffsetDateTime};
 use super::format::Codec;
 use crate::error::{Error, Result};
 use crate::id_policy::IdPolicy;
+use crate::owner::WERKZEUG_HAS_NO_OWNERS;
 use crate::record::Record;
 
 /// werkzeug's files, valid `lifetime` past their last write.
@@ -42,6 +43,10 @@ impl Codec for WerkzeugFormat {
         record: &Record,
         now: OffsetDateTime,
     ) -> Result<(Vec<u8>, Option<SystemTime>)> {
+        if record.owner.is_some() {
+            // A pickled dict and a file name: no place for an index that Python would keep.
+            return Err(Error::Unsupported(WERKZEUG_HAS_NO_OWNERS));
+        }
         let bytes = pickle::encode(&record.data).map_err(Error::InvalidConfig)?;
         Ok((bytes, self.modified_for(record.expires_at, now)))
     }
@@ -63,6 +68,7 @@ impl Codec for WerkzeugFormat {
                     .checked_add(self.lifetime)
                     .ok_or("the file's lifetime is out of range")?,
             ),
+            owner: None,
         })
     }
 

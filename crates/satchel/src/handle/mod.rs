@@ -17,6 +17,8 @@ use crate::middleware::Loader;
 use crate::session::Session;
 use crate::store::{AnyStore, SessionStore};
 
+mod users;
+
 /// A request's session, loaded from the store the first time it is asked for, so a
 /// request that never touches it never reads the store. Clones share the same session.
 ///
