@@ -128,8 +128,9 @@
 //!   options (idle and absolute timeouts, touch interval) do not. Sessions written through a
 //!   `TowerStore` are not readable through satchel's middleware, nor the reverse, though
 //!   both can share one store without clashing.
-//! - **werkzeug's file format**, which names files by the raw id: use
-//!   `FilesystemStore::new`, whose files are named by hash.
+//! - **werkzeug's file format**, which names files by werkzeug's raw ids: a `TowerStore`
+//!   on `FilesystemStore::werkzeug` refuses to create sessions (they would be invisible to
+//!   `list`, so never pruned); use `FilesystemStore::new`, whose files are named by hash.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

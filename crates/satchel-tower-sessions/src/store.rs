@@ -147,6 +147,13 @@ impl<S: satchel::SessionStore> TowerStore<S> {
         expiry: OffsetDateTime,
         redraw: impl Fn() -> I,
     ) -> Result<(), StoreError> {
+        if self.store.ids().stores_raw_ids() {
+            // werkzeug's files are found by raw werkzeug ids: sessions keyed by hash would
+            // be invisible to `list`, so never pruned.
+            return Err(StoreError::Backend(
+                "a werkzeug-format store keeps werkzeug's ids; use FilesystemStore::new".into(),
+            ));
+        }
         let data = checked_data(data, self.limits)?;
         let stored = new_record(data, expiry, self.store.clock().now());
         for _ in 0..CREATE_ATTEMPTS {

@@ -215,3 +215,30 @@ async fn clones_share_the_store() {
     fn assert_layer_store<S: tower_sessions_core::SessionStore + Clone + Send + Sync>(_: &S) {}
     assert_layer_store(&clone);
 }
+
+/// werkzeug's file format keys files by werkzeug's own ids: sessions stored by hash would
+/// never be listed, so never pruned. Creating one is refused, and nothing is written.
+#[tokio::test]
+async fn werkzeug_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("werkzeug");
+    let store = TowerStore::new(satchel::FilesystemStore::werkzeug(&folder).unwrap());
+    let mut refused = record(&Clock::system(), Duration::hours(1), &[("n", json!(1))]);
+    assert!(matches!(
+        store.create(&mut refused).await,
+        Err(Error::Backend(_))
+    ));
+    assert_eq!(store.load(&refused.id).await.unwrap(), None);
+    let sessions = std::fs::read_dir(&folder)
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".sess")
+        })
+        .count();
+    assert_eq!(sessions, 0);
+}
