@@ -292,7 +292,9 @@ def python_section(path):
     """The Python package against secure-cookie: the table its bench script prints."""
     if not path or not os.path.exists(path) or not open(path).read().strip():
         return ""
-    table = [line for line in open(path).read().splitlines() if line.startswith("|")]
+    # The run's temp paths say nothing to a reader.
+    table = [re.sub(r"(sqlite|file):[^ )|]+", r"\1:…", line)
+             for line in open(path).read().splitlines() if line.startswith("|")]
     return "\n".join([
         "## The Python face against secure-cookie", "",
         "get and save through `satchel`'s Python package (`crates/satchel-py`) and through "
