@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use crate::cookie::CookieSessions;
 use crate::error::Result;
 use crate::expiry::Expiry;
+use crate::metrics::{self, Timer};
 use crate::session::Session;
 use crate::store::{AnyStore, SaveOutcome, SessionStore, SessionStoreExt};
 
@@ -77,14 +78,21 @@ impl<Store: SessionStore> Transport<Store> {
         match self {
             Self::ById(store) => {
                 let key = session.storage_key(&store.ids());
-                Ok(if store.touch(&key, Some(at)).await? {
+                let timer = Timer::start();
+                let touched = store.touch(&key, Some(at)).await;
+                metrics::touched(&**store, &touched, timer);
+                Ok(if touched? {
                     SaveOutcome::Touched
                 } else {
                     SaveOutcome::Gone
                 })
             }
             #[cfg(feature = "cookie-store")]
-            Self::InCookie(_) => Ok(SaveOutcome::Touched),
+            Self::InCookie(_) => {
+                let touched = Ok(SaveOutcome::Touched);
+                metrics::cookie_saved(&touched, Timer::start());
+                touched
+            }
         }
     }
 
@@ -93,8 +101,12 @@ impl<Store: SessionStore> Transport<Store> {
             Self::ById(store) => store.save(session).await,
             #[cfg(feature = "cookie-store")]
             Self::InCookie(_) => {
-                session.check_limits()?;
-                Ok(CookieSessions::commit(session))
+                let timer = Timer::start();
+                let saved = session
+                    .check_limits()
+                    .map(|()| CookieSessions::commit(session));
+                metrics::cookie_saved(&saved, timer);
+                saved
             }
         }
     }
@@ -153,16 +165,23 @@ impl Loader {
         match self {
             Self::Store(store) => store.get(value).await,
             #[cfg(feature = "cookie-store")]
-            Self::Cookie { sessions, name } => match sessions.open(name, value) {
-                Some(session) => match sessions.revocations() {
-                    Some(list) if list.is_revoked(&session).await? => {
-                        tracing::debug!("a revoked cookie session; starting a fresh session");
-                        sessions.new_session()
-                    }
-                    _ => Ok(session),
-                },
-                None => sessions.new_session(),
-            },
+            Self::Cookie { sessions, name } => {
+                let timer = Timer::start();
+                let Some(session) = sessions.open(name, value) else {
+                    metrics::cookie_loaded(None, timer);
+                    return sessions.new_session();
+                };
+                let revoked = match sessions.revocations() {
+                    Some(list) => list.is_revoked(&session).await,
+                    None => Ok(false),
+                };
+                metrics::cookie_loaded(Some(&revoked), timer);
+                if revoked? {
+                    tracing::debug!("a revoked cookie session; starting a fresh session");
+                    return sessions.new_session();
+                }
+                Ok(session)
+            }
         }
     }
 }

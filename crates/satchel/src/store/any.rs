@@ -1,5 +1,6 @@
 //! `AnyStore`: any store, chosen at run time.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
+use crate::metrics::{self, Timer};
 use crate::owner::UserKey;
 use crate::record::Record;
 
@@ -43,6 +45,10 @@ impl AnyStore {
     /// ```
     #[must_use]
     pub fn new(store: impl SessionStore) -> Self {
+        // An `AnyStore` is shared as it is, not wrapped again (so a prune is counted once).
+        if let Some(any) = (&store as &dyn Any).downcast_ref::<Self>() {
+            return any.clone();
+        }
         Self(Arc::new(store))
     }
 
@@ -83,10 +89,14 @@ impl SessionStore for AnyStore {
         self.0.touch_boxed(key, expires_at).await
     }
     async fn prune(&self, progress: &Progress) -> Result<u64> {
-        self.0
+        let timer = Timer::start();
+        let pruned = self
+            .0
             .prune_boxed(progress)
             .instrument(tracing::info_span!("satchel.prune"))
-            .await
+            .await;
+        metrics::pruned(self, &pruned, timer);
+        pruned
     }
     async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
         self.0.user_records_boxed(user).await
@@ -99,5 +109,8 @@ impl SessionStore for AnyStore {
     }
     fn ids(&self) -> IdPolicy {
         self.0.ids_erased()
+    }
+    fn backend_name(&self) -> &'static str {
+        self.0.backend_name_erased()
     }
 }

@@ -8,6 +8,7 @@ use super::SessionStore;
 use super::save::{self, SaveOutcome};
 use crate::error::Result;
 use crate::id::SessionId;
+use crate::metrics::{self, Timer};
 use crate::session::Session;
 
 /// werkzeug's `SessionStore` operations for every [`SessionStore`]: implemented once, here,
@@ -96,12 +97,16 @@ pub trait SessionStoreExt: SessionStore {
         async move {
             let ids = self.ids();
             let Some(id) = ids.parse(id) else {
+                metrics::load_malformed(self);
                 tracing::debug!("malformed session id; starting a fresh session");
                 return self.new_session();
             };
             let now = self.clock().now();
             let key = ids.storage_key(&id);
-            match self.load(&key).await? {
+            let timer = Timer::start();
+            let loaded = self.load(&key).await;
+            metrics::loaded(self, &loaded, now, timer);
+            match loaded? {
                 Some(record) if !record.is_expired(now) => {
                     Ok(Session::from_record(id, record).with_storage_key(ids, key))
                 }
@@ -135,7 +140,13 @@ pub trait SessionStoreExt: SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn save(&self, session: &mut Session) -> impl Future<Output = Result<SaveOutcome>> + Send {
-        save::save(self, session).instrument(tracing::debug_span!("satchel.save"))
+        async move {
+            let timer = Timer::start();
+            let saved = save::save(self, session).await;
+            metrics::saved(self, &saved, timer);
+            saved
+        }
+        .instrument(tracing::debug_span!("satchel.save"))
     }
 
     /// [`SessionStoreExt::save`] when the session was modified or destroyed, else nothing.
