@@ -1,4 +1,4 @@
-//! Counters and latency histograms for operators, through the [`metrics`](::metrics)
+//! Counters and latency histograms for operators, through the [`metrics`](https://docs.rs/metrics)
 //! facade (feature `metrics`): the application installs the exporter it wants
 //! (Prometheus, StatsD, OpenTelemetry, …) and satchel records into it.
 //!
@@ -15,7 +15,7 @@
 //! | `satchel_prune_seconds` | histogram | `store` | time one prune run took |
 //!
 //! Label values are a small fixed set, never an id, a storage key, a user or a URL:
-//! - `store`: [`SessionStore::backend_name`](crate::SessionStore::backend_name): `memory`,
+//! - `store`: [`SessionStore::backend_name`]: `memory`,
 //!   `file`, `werkzeug`, `sqlite`, `redis`, `postgres`, `cookie` (sessions sealed in the
 //!   cookie), or `custom` for a store that does not name itself.
 //! - `outcome` of a load: `found`, `missing` (unknown id: a fresh session), `expired`,
@@ -28,8 +28,8 @@
 //! - `operation` of a store error: `load`, `save`, `touch`, `prune`.
 //! - `outcome` of a prune: `ok`, `error`.
 //!
-//! Loads and saves are counted where every store passes: [`SessionStoreExt::get`] and
-//! [`SessionStoreExt::save`] (so the middleware's and an application's own calls alike), and
+//! Loads and saves are counted where every store passes: [`SessionStoreExt::get`](crate::SessionStoreExt::get) and
+//! [`SessionStoreExt::save`](crate::SessionStoreExt::save) (so the middleware's and an application's own calls alike), and
 //! the middleware's touches and cookie sessions. Prunes are counted for
 //! [`AnyStore`](crate::store::AnyStore) (what the `satchel prune` command and
 //! [`store::open`](crate::store::open) use) and [`spawn_pruner`](crate::store::spawn_pruner).
