@@ -34,9 +34,14 @@
 //! [`AnyStore`](crate::store::AnyStore) (what the `satchel prune` command and
 //! [`store::open`](crate::store::open) use) and [`spawn_pruner`](crate::store::spawn_pruner).
 //!
-//! Each event costs a registry lookup of its static key in the installed recorder and an
-//! atomic add; without a recorder, next to nothing; without the feature, nothing at all
-//! (the clock is not even read).
+//! The middleware registers its handles when the layer is built, so install the recorder
+//! before building the [`SessionLayer`](crate::SessionLayer) (as with any `metrics`
+//! handle: one taken before a recorder is installed records nothing). A request then costs
+//! two reads of the monotonic clock and an atomic add per counter and histogram sample,
+//! and every series exists, at zero, from the start. Calls made outside the middleware
+//! (`store.get(..)` in an application) look their series up in the recorder current at
+//! the time. Without the feature nothing is recorded and nothing is paid: the clock is
+//! not even read.
 //!
 //! Histograms are in seconds. [`describe`] registers each metric's help text and unit with
 //! the recorder installed at that moment.
@@ -73,7 +78,12 @@
 //! ```
 
 #[cfg(feature = "metrics")]
+use std::sync::Arc;
+#[cfg(feature = "metrics")]
 use std::time::Instant;
+
+#[cfg(feature = "metrics")]
+use ::metrics::{Counter, Histogram, counter, histogram};
 
 use time::OffsetDateTime;
 
@@ -162,19 +172,115 @@ impl Timer {
     }
 }
 
+/// The `outcome` labels of a load, indexed by [`Load`].
+#[cfg(feature = "metrics")]
+const LOAD_LABELS: [&str; 6] = [
+    "found",
+    "missing",
+    "expired",
+    "malformed",
+    "revoked",
+    "error",
+];
+
+/// What a load found.
+#[cfg(feature = "metrics")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Load {
+    Found,
+    Missing,
+    Expired,
+    Malformed,
+    #[cfg(feature = "cookie-store")]
+    Revoked = 4,
+    Error = 5,
+}
+
+/// The `outcome` labels of a save or touch, indexed by [`save_index`].
+#[cfg(feature = "metrics")]
+const SAVE_LABELS: [&str; 10] = [
+    "unchanged",
+    "created",
+    "updated",
+    "rotated",
+    "touched",
+    "deleted",
+    "gone",
+    "conflict",
+    "refused",
+    "error",
+];
+
+/// The `operation` labels of a store error, indexed by [`Operation`].
+#[cfg(feature = "metrics")]
+const OPERATION_LABELS: [&str; 3] = ["load", "save", "touch"];
+
+#[cfg(feature = "metrics")]
+#[derive(Clone, Copy)]
+enum Operation {
+    Load,
+    Save,
+    Touch,
+}
+
+/// The metrics handles of one layer (registered once, when it is built), or none: then
+/// each event looks its series up in the recorder current at the time. Without the
+/// feature, nothing.
+#[derive(Clone, Default)]
+pub(crate) struct Meters {
+    #[cfg(feature = "metrics")]
+    handles: Option<Arc<Handles>>,
+}
+
+/// Every series of one store, registered with the recorder current when the layer was built.
+#[cfg(feature = "metrics")]
+struct Handles {
+    loads: [Counter; LOAD_LABELS.len()],
+    load_seconds: Histogram,
+    saves: [Counter; SAVE_LABELS.len()],
+    save_seconds: Histogram,
+    errors: [Counter; OPERATION_LABELS.len()],
+}
+
+/// Looks every event up in the current recorder (an application's own calls).
+pub(crate) static LOOKUP: Meters = Meters {
+    #[cfg(feature = "metrics")]
+    handles: None,
+};
+
+impl Meters {
+    /// The handles of every series labelled `store`, from the current recorder.
+    pub(crate) fn register(store: &'static str) -> Self {
+        #[cfg(not(feature = "metrics"))]
+        let _ = store;
+        Self {
+            #[cfg(feature = "metrics")]
+            handles: Some(Arc::new(Handles {
+                loads: LOAD_LABELS.map(|o| counter!(LOADS, "store" => store, "outcome" => o)),
+                load_seconds: histogram!(LOAD_SECONDS, "store" => store),
+                saves: SAVE_LABELS.map(|o| counter!(SAVES, "store" => store, "outcome" => o)),
+                save_seconds: histogram!(SAVE_SECONDS, "store" => store),
+                errors: OPERATION_LABELS
+                    .map(|op| counter!(STORE_ERRORS, "store" => store, "operation" => op)),
+            })),
+        }
+    }
+}
+
 /// A looked-up id that is not of the store's shape: nothing was read.
 #[inline(always)]
-pub(crate) fn load_malformed<S: SessionStore + ?Sized>(store: &S) {
+pub(crate) fn load_malformed<S: SessionStore + ?Sized>(store: &S, meters: &Meters) {
     #[cfg(feature = "metrics")]
-    count(LOADS, store.backend_name(), "malformed");
+    count_load(meters, || store.backend_name(), Load::Malformed, None);
     #[cfg(not(feature = "metrics"))]
-    let _ = store;
+    let _ = (store, meters);
 }
 
 /// A store read of a session's record, judged at `now`.
 #[inline(always)]
 pub(crate) fn loaded<S: SessionStore + ?Sized>(
     store: &S,
+    meters: &Meters,
     loaded: &Result<Option<Record>>,
     now: OffsetDateTime,
     timer: Timer,
@@ -182,52 +288,64 @@ pub(crate) fn loaded<S: SessionStore + ?Sized>(
     #[cfg(feature = "metrics")]
     {
         let outcome = match loaded {
-            Ok(Some(record)) if record.is_expired(now) => "expired",
-            Ok(Some(_)) => "found",
-            Ok(None) => "missing",
-            Err(_) => "error",
+            Ok(Some(record)) if record.is_expired(now) => Load::Expired,
+            Ok(Some(_)) => Load::Found,
+            Ok(None) => Load::Missing,
+            Err(_) => Load::Error,
         };
-        load(store.backend_name(), outcome, loaded.is_err(), timer);
+        count_load(meters, || store.backend_name(), outcome, Some(timer));
     }
     #[cfg(not(feature = "metrics"))]
-    let _ = (store, loaded, now, timer);
+    let _ = (store, meters, loaded, now, timer);
 }
 
 /// A cookie session opened: `Some(revoked)` when one was sealed inside, `None` when the
 /// value was unusable.
 #[cfg(feature = "cookie-store")]
 #[inline(always)]
-pub(crate) fn cookie_loaded(opened: Option<&Result<bool>>, timer: Timer) {
+pub(crate) fn cookie_loaded(meters: &Meters, opened: Option<&Result<bool>>, timer: Timer) {
     #[cfg(feature = "metrics")]
     {
         let outcome = match opened {
-            None => "missing",
-            Some(Ok(false)) => "found",
-            Some(Ok(true)) => "revoked",
-            Some(Err(_)) => "error",
+            None => Load::Missing,
+            Some(Ok(false)) => Load::Found,
+            Some(Ok(true)) => Load::Revoked,
+            Some(Err(_)) => Load::Error,
         };
-        load(COOKIE, outcome, matches!(opened, Some(Err(_))), timer);
+        count_load(meters, || COOKIE, outcome, Some(timer));
     }
     #[cfg(not(feature = "metrics"))]
-    let _ = (opened, timer);
+    let _ = (meters, opened, timer);
 }
 
 /// A save through [`SessionStoreExt::save`](crate::SessionStoreExt::save).
 #[inline(always)]
 pub(crate) fn saved<S: SessionStore + ?Sized>(
     store: &S,
+    meters: &Meters,
     saved: &Result<SaveOutcome>,
     timer: Timer,
 ) {
     #[cfg(feature = "metrics")]
-    save(store.backend_name(), "save", saved, timer);
+    count_save(
+        meters,
+        || store.backend_name(),
+        Operation::Save,
+        saved.as_ref().copied(),
+        timer,
+    );
     #[cfg(not(feature = "metrics"))]
-    let _ = (store, saved, timer);
+    let _ = (store, meters, saved, timer);
 }
 
 /// The middleware moved a stored session's idle deadline: `Ok(false)` when it was gone.
 #[inline(always)]
-pub(crate) fn touched<S: SessionStore + ?Sized>(store: &S, touched: &Result<bool>, timer: Timer) {
+pub(crate) fn touched<S: SessionStore + ?Sized>(
+    store: &S,
+    meters: &Meters,
+    touched: &Result<bool>,
+    timer: Timer,
+) {
     #[cfg(feature = "metrics")]
     {
         let outcome = touched.as_ref().map(|&live| {
@@ -237,99 +355,128 @@ pub(crate) fn touched<S: SessionStore + ?Sized>(store: &S, touched: &Result<bool
                 SaveOutcome::Gone
             }
         });
-        save_ref(store.backend_name(), "touch", outcome, timer);
+        count_save(
+            meters,
+            || store.backend_name(),
+            Operation::Touch,
+            outcome,
+            timer,
+        );
     }
     #[cfg(not(feature = "metrics"))]
-    let _ = (store, touched, timer);
+    let _ = (store, meters, touched, timer);
 }
 
 /// A cookie session committed (or touched) by the middleware.
 #[cfg(feature = "cookie-store")]
 #[inline(always)]
-pub(crate) fn cookie_saved(saved: &Result<SaveOutcome>, timer: Timer) {
+pub(crate) fn cookie_saved(meters: &Meters, saved: &Result<SaveOutcome>, timer: Timer) {
     #[cfg(feature = "metrics")]
-    save(COOKIE, "save", saved, timer);
+    count_save(
+        meters,
+        || COOKIE,
+        Operation::Save,
+        saved.as_ref().copied(),
+        timer,
+    );
     #[cfg(not(feature = "metrics"))]
-    let _ = (saved, timer);
+    let _ = (meters, saved, timer);
 }
 
-/// A prune run of the store named `store`.
+/// A prune run (rare: always looked up in the current recorder).
 #[inline(always)]
 pub(crate) fn pruned<S: SessionStore + ?Sized>(store: &S, pruned: &Result<u64>, timer: Timer) {
     #[cfg(feature = "metrics")]
     {
         let store = store.backend_name();
         let outcome = if pruned.is_ok() { "ok" } else { "error" };
-        count(PRUNES, store, outcome);
+        counter!(PRUNES, "store" => store, "outcome" => outcome).increment(1);
         match pruned {
-            Ok(deleted) => {
-                ::metrics::counter!(PRUNED_SESSIONS, "store" => store).increment(*deleted)
+            Ok(deleted) => counter!(PRUNED_SESSIONS, "store" => store).increment(*deleted),
+            Err(_) => {
+                counter!(STORE_ERRORS, "store" => store, "operation" => "prune").increment(1);
             }
-            Err(_) => store_error(store, "prune"),
         }
-        ::metrics::histogram!(PRUNE_SECONDS, "store" => store).record(timer.start.elapsed());
+        histogram!(PRUNE_SECONDS, "store" => store).record(timer.start.elapsed());
     }
     #[cfg(not(feature = "metrics"))]
     let _ = (store, pruned, timer);
 }
 
+/// Counts a load, and times it when the store was read (`timer`).
 #[cfg(feature = "metrics")]
-fn load(store: &'static str, outcome: &'static str, failed: bool, timer: Timer) {
-    count(LOADS, store, outcome);
-    if outcome == "malformed" {
+fn count_load(
+    meters: &Meters,
+    store: impl FnOnce() -> &'static str,
+    outcome: Load,
+    timer: Option<Timer>,
+) {
+    let seconds = timer.map(|timer| timer.start.elapsed());
+    let failed = outcome == Load::Error;
+    let label = LOAD_LABELS[outcome as usize];
+    if let Some(handles) = &meters.handles {
+        handles.loads[outcome as usize].increment(1);
+        if failed {
+            handles.errors[Operation::Load as usize].increment(1);
+        }
+        if let Some(seconds) = seconds {
+            handles.load_seconds.record(seconds);
+        }
         return;
     }
+    let store = store();
+    counter!(LOADS, "store" => store, "outcome" => label).increment(1);
     if failed {
-        store_error(store, "load");
+        counter!(STORE_ERRORS, "store" => store, "operation" => "load").increment(1);
     }
-    ::metrics::histogram!(LOAD_SECONDS, "store" => store).record(timer.start.elapsed());
+    if let Some(seconds) = seconds {
+        histogram!(LOAD_SECONDS, "store" => store).record(seconds);
+    }
 }
 
+/// Counts and times a save or touch.
 #[cfg(feature = "metrics")]
-fn save(store: &'static str, operation: &'static str, saved: &Result<SaveOutcome>, timer: Timer) {
-    save_ref(store, operation, saved.as_ref().copied(), timer);
-}
-
-#[cfg(feature = "metrics")]
-fn save_ref(
-    store: &'static str,
-    operation: &'static str,
+fn count_save(
+    meters: &Meters,
+    store: impl FnOnce() -> &'static str,
+    operation: Operation,
     saved: std::result::Result<SaveOutcome, &Error>,
     timer: Timer,
 ) {
-    let outcome = match saved {
-        Ok(outcome) => save_label(outcome),
-        Err(Error::Conflict) => "conflict",
-        // Refused before anything was written: the client's doing, not the store's.
-        Err(Error::TooLarge { .. } | Error::TooDeep { .. }) => "refused",
-        Err(_) => {
-            store_error(store, operation);
-            "error"
+    let seconds = timer.start.elapsed();
+    let index = save_index(saved);
+    let failed = SAVE_LABELS[index] == "error";
+    if let Some(handles) = &meters.handles {
+        handles.saves[index].increment(1);
+        if failed {
+            handles.errors[operation as usize].increment(1);
         }
-    };
-    count(SAVES, store, outcome);
-    ::metrics::histogram!(SAVE_SECONDS, "store" => store).record(timer.start.elapsed());
-}
-
-#[cfg(feature = "metrics")]
-fn save_label(outcome: SaveOutcome) -> &'static str {
-    match outcome {
-        SaveOutcome::Unchanged => "unchanged",
-        SaveOutcome::Created => "created",
-        SaveOutcome::Updated => "updated",
-        SaveOutcome::Rotated => "rotated",
-        SaveOutcome::Touched => "touched",
-        SaveOutcome::Deleted => "deleted",
-        SaveOutcome::Gone => "gone",
+        handles.save_seconds.record(seconds);
+        return;
     }
+    let store = store();
+    counter!(SAVES, "store" => store, "outcome" => SAVE_LABELS[index]).increment(1);
+    if failed {
+        let operation = OPERATION_LABELS[operation as usize];
+        counter!(STORE_ERRORS, "store" => store, "operation" => operation).increment(1);
+    }
+    histogram!(SAVE_SECONDS, "store" => store).record(seconds);
 }
 
+/// The place of a save's outcome in [`SAVE_LABELS`].
 #[cfg(feature = "metrics")]
-fn store_error(store: &'static str, operation: &'static str) {
-    ::metrics::counter!(STORE_ERRORS, "store" => store, "operation" => operation).increment(1);
-}
-
-#[cfg(feature = "metrics")]
-fn count(name: &'static str, store: &'static str, outcome: &'static str) {
-    ::metrics::counter!(name, "store" => store, "outcome" => outcome).increment(1);
+fn save_index(saved: std::result::Result<SaveOutcome, &Error>) -> usize {
+    match saved {
+        Ok(SaveOutcome::Unchanged) => 0,
+        Ok(SaveOutcome::Created) => 1,
+        Ok(SaveOutcome::Updated) => 2,
+        Ok(SaveOutcome::Rotated) => 3,
+        Ok(SaveOutcome::Touched) => 4,
+        Ok(SaveOutcome::Deleted) => 5,
+        Ok(SaveOutcome::Gone) => 6,
+        Err(Error::Conflict) => 7,
+        // Refused before anything was written: the client's doing, not the store's.
+        Err(Error::TooLarge { .. } | Error::TooDeep { .. }) => 8,
+        Err(_) => 9,
+    }
 }

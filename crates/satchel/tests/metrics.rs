@@ -390,3 +390,50 @@ fn cookie_sessions_are_counted_as_cookie() {
     assert_eq!(m.counter(LOADS, &outcome("cookie", "found")), 1);
     assert_eq!(m.counter(LOADS, &outcome("cookie", "missing")), 1);
 }
+
+/// A layer registers every series of its store when it is built, at zero, so dashboards
+/// and `rate()` see them before the first event; requests then only add to the handles.
+#[test]
+fn a_layer_registers_its_series_at_zero_when_built() {
+    let (app, m) = recording(async { app(SessionLayer::new(MemoryStore::new())) });
+    for name in [
+        "found",
+        "missing",
+        "expired",
+        "malformed",
+        "revoked",
+        "error",
+    ] {
+        assert!(
+            m.find(MetricKind::Counter, LOADS, &outcome("memory", name))
+                .is_some(),
+            "{name}"
+        );
+    }
+    for name in [
+        "created", "updated", "touched", "conflict", "refused", "error",
+    ] {
+        assert!(
+            m.find(MetricKind::Counter, SAVES, &outcome("memory", name))
+                .is_some(),
+            "{name}"
+        );
+    }
+    for operation in ["load", "save", "touch"] {
+        let labels = [("store", "memory"), ("operation", operation)];
+        assert!(
+            m.find(MetricKind::Counter, ERRORS, &labels).is_some(),
+            "{operation}"
+        );
+    }
+    assert_eq!(m.counter(LOADS, &outcome("memory", "found")), 0);
+    assert!(
+        m.find(
+            MetricKind::Histogram,
+            "satchel_load_seconds",
+            &[("store", "memory")]
+        )
+        .is_some()
+    );
+    drop(app);
+}

@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
-use crate::metrics::{self, Timer};
+use crate::metrics::{self, Meters, Timer};
 use crate::owner::UserKey;
 use crate::record::Record;
 
@@ -33,7 +33,7 @@ use crate::record::Record;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
-pub struct AnyStore(Arc<dyn ErasedStore>);
+pub struct AnyStore(Arc<dyn ErasedStore>, Meters);
 
 impl AnyStore {
     /// Erases `store`'s type.
@@ -49,12 +49,23 @@ impl AnyStore {
         if let Some(any) = (&store as &dyn Any).downcast_ref::<Self>() {
             return any.clone();
         }
-        Self(Arc::new(store))
+        Self(Arc::new(store), Meters::default())
     }
 
     /// The same, for a store already behind an `Arc` (no second allocation).
     pub(crate) fn from_arc<S: SessionStore>(store: Arc<S>) -> Self {
-        Self(store)
+        Self(store, Meters::default())
+    }
+
+    /// The middleware's loads count into `meters` (its layer's handles).
+    pub(crate) fn with_meters(mut self, meters: Meters) -> Self {
+        self.1 = meters;
+        self
+    }
+
+    /// The handles the middleware's loads through this store count into.
+    pub(crate) fn meters(&self) -> &Meters {
+        &self.1
     }
 }
 

@@ -133,7 +133,7 @@ mod erased;
 mod fs;
 mod masked_url;
 mod memory;
-mod ops;
+pub(crate) mod ops;
 pub(crate) mod owned;
 #[cfg(feature = "postgres")]
 mod postgres;
