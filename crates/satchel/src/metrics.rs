@@ -1,6 +1,7 @@
-//! Counters and latency histograms for operators, through the [`metrics`](https://docs.rs/metrics)
-//! facade (feature `metrics`): the application installs the exporter it wants
-//! (Prometheus, StatsD, OpenTelemetry, …) and satchel records into it.
+//! Counters and latency histograms for operators, through the
+//! [`metrics`](https://docs.rs/metrics) facade (feature `metrics`): the application
+//! installs the exporter it wants (Prometheus, StatsD, OpenTelemetry, …) and satchel
+//! records into it.
 //!
 //! # What is recorded
 //! | Metric | Kind | Labels | What |
@@ -15,9 +16,9 @@
 //! | `satchel_prune_seconds` | histogram | `store` | time one prune run took |
 //!
 //! Label values are a small fixed set, never an id, a storage key, a user or a URL:
-//! - `store`: [`SessionStore::backend_name`]: `memory`,
-//!   `file`, `werkzeug`, `sqlite`, `redis`, `postgres`, `cookie` (sessions sealed in the
-//!   cookie), or `custom` for a store that does not name itself.
+//! - `store`: [`SessionStore::backend_name`]: `memory`, `file`, `werkzeug`, `sqlite`,
+//!   `redis`, `postgres`, `cookie` (sessions sealed in the cookie), or `custom` for a store
+//!   that does not name itself.
 //! - `outcome` of a load: `found`, `missing` (unknown id: a fresh session), `expired`,
 //!   `malformed` (not an id of this store: nothing read, no time recorded), `revoked` (a
 //!   cookie session on the revocation list), `error`.
@@ -28,17 +29,20 @@
 //! - `operation` of a store error: `load`, `save`, `touch`, `prune`.
 //! - `outcome` of a prune: `ok`, `error`.
 //!
-//! Loads and saves are counted where every store passes: [`SessionStoreExt::get`](crate::SessionStoreExt::get) and
-//! [`SessionStoreExt::save`](crate::SessionStoreExt::save) (so the middleware's and an application's own calls alike), and
-//! the middleware's touches and cookie sessions. Prunes are counted for
-//! [`AnyStore`](crate::store::AnyStore) (what the `satchel prune` command and
-//! [`store::open`](crate::store::open) use) and [`spawn_pruner`](crate::store::spawn_pruner).
+//! Loads and saves are counted where every store passes:
+//! [`SessionStoreExt::get`](crate::SessionStoreExt::get) and
+//! [`SessionStoreExt::save`](crate::SessionStoreExt::save) (so the middleware's and an
+//! application's own calls alike), and the middleware's touches and cookie sessions.
+//! Prunes are counted for [`AnyStore`](crate::store::AnyStore) (what the `satchel prune`
+//! command and [`store::open`](crate::store::open) use) and
+//! [`spawn_pruner`](crate::store::spawn_pruner).
 //!
 //! The middleware registers its handles when the layer is built, so install the recorder
 //! before building the [`SessionLayer`](crate::SessionLayer) (as with any `metrics`
 //! handle: one taken before a recorder is installed records nothing). A request then costs
-//! two reads of the monotonic clock and an atomic add per counter and histogram sample,
-//! and every series exists, at zero, from the start. Calls made outside the middleware
+//! two reads of the monotonic clock and a few atomic operations (a counter's add, a
+//! histogram's sample), no key built or looked up, and every series exists, at zero, from
+//! the start. Calls made outside the middleware
 //! (`store.get(..)` in an application) look their series up in the recorder current at
 //! the time. Without the feature nothing is recorded and nothing is paid: the clock is
 //! not even read.
@@ -58,7 +62,8 @@
 //!     .set_buckets(&[0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5])?
 //!     .build_recorder();
 //! let prometheus = recorder.handle();
-//! // An application calls `recorder.install()?` once, at start; this example keeps it local.
+//! // An app installs it once, at start (`PrometheusBuilder::install_recorder`); here it is
+//! // local to this thread.
 //! metrics::with_local_recorder(&recorder, || {
 //!     satchel::metrics::describe();
 //!     tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
@@ -210,6 +215,10 @@ const SAVE_LABELS: [&str; 10] = [
     "refused",
     "error",
 ];
+
+/// The place of `error` in [`SAVE_LABELS`].
+#[cfg(feature = "metrics")]
+const SAVE_ERROR: usize = 9;
 
 /// The `operation` labels of a store error, indexed by [`Operation`].
 #[cfg(feature = "metrics")]
@@ -445,7 +454,7 @@ fn count_save(
 ) {
     let seconds = timer.start.elapsed();
     let index = save_index(saved);
-    let failed = SAVE_LABELS[index] == "error";
+    let failed = index == SAVE_ERROR;
     if let Some(handles) = &meters.handles {
         handles.saves[index].increment(1);
         if failed {
@@ -477,6 +486,21 @@ fn save_index(saved: std::result::Result<SaveOutcome, &Error>) -> usize {
         Err(Error::Conflict) => 7,
         // Refused before anything was written: the client's doing, not the store's.
         Err(Error::TooLarge { .. } | Error::TooDeep { .. }) => 8,
-        Err(_) => 9,
+        Err(_) => SAVE_ERROR,
+    }
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_index_names_its_label() {
+        assert_eq!(SAVE_LABELS[SAVE_ERROR], "error");
+        assert_eq!(SAVE_LABELS[save_index(Ok(SaveOutcome::Touched))], "touched");
+        assert_eq!(SAVE_LABELS[save_index(Err(&Error::Conflict))], "conflict");
+        assert_eq!(LOAD_LABELS[Load::Error as usize], "error");
+        assert_eq!(LOAD_LABELS[Load::Malformed as usize], "malformed");
+        assert_eq!(OPERATION_LABELS[Operation::Touch as usize], "touch");
     }
 }
