@@ -42,6 +42,7 @@
 //! | `redis` | [`RedisStore`] (redis-rs; a server or a Redis Cluster) | no |
 //! | `cookie-store` | [`CookieSessions`]: the session in an encrypted cookie | no |
 //! | `test-suite` | [`test_suite`]: the store contract suite, for third-party stores | no |
+//! | `metrics` | [`metrics`]: counters and latency histograms through the `metrics` facade | no |
 //! | `full` | all of the above | no |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -58,6 +59,11 @@ mod handle;
 mod id;
 mod id_policy;
 mod limits;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
+#[cfg(not(feature = "metrics"))]
+mod metrics;
 pub mod middleware;
 mod owner;
 mod record;

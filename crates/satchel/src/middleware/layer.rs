@@ -221,12 +221,15 @@ impl<S, Store: SessionStore> Layer<S> for SessionLayer<Store> {
     type Service = SessionService<S, Store>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        // Registered once per layer, so a request only adds to its handles.
+        let meters = self.transport.meters();
         let shared = Shared {
-            loader: self.transport.loader(self.cookie.name()),
+            loader: self.transport.loader(self.cookie.name(), &meters),
             transport: self.transport.clone(),
             cookie: self.cookie.clone(),
             expiry: self.expiry,
             limits: self.limits,
+            meters,
         };
         SessionService::new(inner, Arc::new(shared))
     }

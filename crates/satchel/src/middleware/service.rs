@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::expiry::Expiry;
 use crate::handle::SessionHandle;
 use crate::limits::Limits;
+use crate::metrics::Meters;
 use crate::session::Session;
 use crate::store::{SaveOutcome, SessionStore};
 
@@ -45,6 +46,8 @@ pub(super) struct Shared<Store> {
     pub(super) cookie: CookieConfig,
     pub(super) expiry: Expiry,
     pub(super) limits: Limits,
+    /// The store's metrics handles, registered when the layer was built.
+    pub(super) meters: Meters,
 }
 
 impl<S, Store> SessionService<S, Store> {
@@ -132,7 +135,7 @@ async fn commit<Store: SessionStore, B: Default>(
     let now = shared.transport.now();
     let written = shared
         .transport
-        .persist(shared.expiry, &mut session, now)
+        .persist(shared.expiry, &mut session, now, &shared.meters)
         .await
         .and_then(|outcome| cookie_for(shared, outcome, &session, now));
     match written {

@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 use crate::cookie::CookieSessions;
 use crate::error::Result;
 use crate::expiry::Expiry;
+use crate::metrics::{self, Meters, Timer};
 use crate::session::Session;
-use crate::store::{AnyStore, SaveOutcome, SessionStore, SessionStoreExt};
+use crate::store::{AnyStore, SaveOutcome, SessionStore, SessionStoreExt, ops};
 
 /// Where a layer keeps sessions, for its commit step (generic, so a store's calls are not
 /// boxed there).
@@ -33,16 +34,29 @@ impl<Store> Clone for Transport<Store> {
 }
 
 impl<Store: SessionStore> Transport<Store> {
-    /// What the request's handle loads sessions through (erased: the handle is one type).
-    pub(crate) fn loader(&self, cookie_name: &str) -> Loader {
+    /// What the request's handle loads sessions through (erased: the handle is one type),
+    /// counting into `meters`.
+    pub(crate) fn loader(&self, cookie_name: &str, meters: &Meters) -> Loader {
         let _ = cookie_name; // only cookie sessions are bound to the cookie's name
         match self {
-            Self::ById(store) => Loader::Store(AnyStore::from_arc(Arc::clone(store))),
+            Self::ById(store) => {
+                Loader::Store(AnyStore::from_arc(Arc::clone(store)).with_meters(meters.clone()))
+            }
             #[cfg(feature = "cookie-store")]
             Self::InCookie(sessions) => Loader::Cookie {
                 sessions: Arc::clone(sessions),
                 name: Arc::from(cookie_name),
+                meters: meters.clone(),
             },
+        }
+    }
+
+    /// The metrics handles of this transport's store, registered now.
+    pub(crate) fn meters(&self) -> Meters {
+        match self {
+            Self::ById(store) => Meters::register(store.backend_name()),
+            #[cfg(feature = "cookie-store")]
+            Self::InCookie(_) => Meters::register("cookie"),
         }
     }
 
@@ -61,10 +75,11 @@ impl<Store: SessionStore> Transport<Store> {
         expiry: Expiry,
         session: &mut Session,
         now: OffsetDateTime,
+        meters: &Meters,
     ) -> Result<SaveOutcome> {
         if session.needs_save() {
             session.set_deadline(expiry.deadline(session.created_at(), now));
-            return self.save(session).await;
+            return self.save(session, meters).await;
         }
         let Some(at) = expiry
             .touch_due(session, now)
@@ -77,24 +92,35 @@ impl<Store: SessionStore> Transport<Store> {
         match self {
             Self::ById(store) => {
                 let key = session.storage_key(&store.ids());
-                Ok(if store.touch(&key, Some(at)).await? {
+                let timer = Timer::start();
+                let touched = store.touch(&key, Some(at)).await;
+                metrics::touched(&**store, meters, &touched, timer);
+                Ok(if touched? {
                     SaveOutcome::Touched
                 } else {
                     SaveOutcome::Gone
                 })
             }
             #[cfg(feature = "cookie-store")]
-            Self::InCookie(_) => Ok(SaveOutcome::Touched),
+            Self::InCookie(_) => {
+                let touched = Ok(SaveOutcome::Touched);
+                metrics::cookie_saved(meters, &touched, Timer::start());
+                touched
+            }
         }
     }
 
-    async fn save(&self, session: &mut Session) -> Result<SaveOutcome> {
+    async fn save(&self, session: &mut Session, meters: &Meters) -> Result<SaveOutcome> {
         match self {
-            Self::ById(store) => store.save(session).await,
+            Self::ById(store) => ops::save(&**store, session, meters).await,
             #[cfg(feature = "cookie-store")]
             Self::InCookie(_) => {
-                session.check_limits()?;
-                Ok(CookieSessions::commit(session))
+                let timer = Timer::start();
+                let saved = session
+                    .check_limits()
+                    .map(|()| CookieSessions::commit(session));
+                metrics::cookie_saved(meters, &saved, timer);
+                saved
             }
         }
     }
@@ -127,6 +153,7 @@ pub(crate) enum Loader {
     Cookie {
         sessions: Arc<CookieSessions>,
         name: Arc<str>,
+        meters: Meters,
     },
 }
 
@@ -151,18 +178,29 @@ impl Loader {
     /// The session a cookie value names (or holds); a fresh one for anything unusable.
     pub(crate) async fn open(&self, value: &str) -> Result<Session> {
         match self {
-            Self::Store(store) => store.get(value).await,
+            Self::Store(store) => ops::get(store, value, store.meters()).await,
             #[cfg(feature = "cookie-store")]
-            Self::Cookie { sessions, name } => match sessions.open(name, value) {
-                Some(session) => match sessions.revocations() {
-                    Some(list) if list.is_revoked(&session).await? => {
-                        tracing::debug!("a revoked cookie session; starting a fresh session");
-                        sessions.new_session()
-                    }
-                    _ => Ok(session),
-                },
-                None => sessions.new_session(),
-            },
+            Self::Cookie {
+                sessions,
+                name,
+                meters,
+            } => {
+                let timer = Timer::start();
+                let Some(session) = sessions.open(name, value) else {
+                    metrics::cookie_loaded(meters, None, timer);
+                    return sessions.new_session();
+                };
+                let revoked = match sessions.revocations() {
+                    Some(list) => list.is_revoked(&session).await,
+                    None => Ok(false),
+                };
+                metrics::cookie_loaded(meters, Some(&revoked), timer);
+                if revoked? {
+                    tracing::debug!("a revoked cookie session; starting a fresh session");
+                    return sessions.new_session();
+                }
+                Ok(session)
+            }
         }
     }
 }

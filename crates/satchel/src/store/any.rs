@@ -1,5 +1,6 @@
 //! `AnyStore`: any store, chosen at run time.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
+use crate::metrics::{self, Meters, Timer};
 use crate::owner::UserKey;
 use crate::record::Record;
 
@@ -31,7 +33,7 @@ use crate::record::Record;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
-pub struct AnyStore(Arc<dyn ErasedStore>);
+pub struct AnyStore(Arc<dyn ErasedStore>, Meters);
 
 impl AnyStore {
     /// Erases `store`'s type.
@@ -43,12 +45,27 @@ impl AnyStore {
     /// ```
     #[must_use]
     pub fn new(store: impl SessionStore) -> Self {
-        Self(Arc::new(store))
+        // An `AnyStore` is shared as it is, not wrapped again (so a prune is counted once).
+        if let Some(any) = (&store as &dyn Any).downcast_ref::<Self>() {
+            return any.clone();
+        }
+        Self(Arc::new(store), Meters::default())
     }
 
     /// The same, for a store already behind an `Arc` (no second allocation).
     pub(crate) fn from_arc<S: SessionStore>(store: Arc<S>) -> Self {
-        Self(store)
+        Self(store, Meters::default())
+    }
+
+    /// The middleware's loads count into `meters` (its layer's handles).
+    pub(crate) fn with_meters(mut self, meters: Meters) -> Self {
+        self.1 = meters;
+        self
+    }
+
+    /// The handles the middleware's loads through this store count into.
+    pub(crate) fn meters(&self) -> &Meters {
+        &self.1
     }
 }
 
@@ -83,10 +100,14 @@ impl SessionStore for AnyStore {
         self.0.touch_boxed(key, expires_at).await
     }
     async fn prune(&self, progress: &Progress) -> Result<u64> {
-        self.0
+        let timer = Timer::start();
+        let pruned = self
+            .0
             .prune_boxed(progress)
             .instrument(tracing::info_span!("satchel.prune"))
-            .await
+            .await;
+        metrics::pruned(self, &pruned, timer);
+        pruned
     }
     async fn user_records(&self, user: &UserKey) -> Result<Vec<(StorageKey, Record)>> {
         self.0.user_records_boxed(user).await
@@ -99,5 +120,8 @@ impl SessionStore for AnyStore {
     }
     fn ids(&self) -> IdPolicy {
         self.0.ids_erased()
+    }
+    fn backend_name(&self) -> &'static str {
+        self.0.backend_name_erased()
     }
 }

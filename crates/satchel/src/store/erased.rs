@@ -51,6 +51,7 @@ pub(crate) trait ErasedStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<u64>>;
     fn clock_erased(&self) -> Clock;
     fn ids_erased(&self) -> IdPolicy;
+    fn backend_name_erased(&self) -> &'static str;
     /// The store's type, for `Debug`.
     fn type_name(&self) -> &'static str;
 }
@@ -110,6 +111,9 @@ impl<T: SessionStore> ErasedStore for T {
     }
     fn ids_erased(&self) -> IdPolicy {
         self.ids()
+    }
+    fn backend_name_erased(&self) -> &'static str {
+        self.backend_name()
     }
     fn type_name(&self) -> &'static str {
         type_name::<T>()

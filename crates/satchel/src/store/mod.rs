@@ -4,7 +4,8 @@
 //! id, so a leaked store holds no usable cookie (the one exception is werkzeug's file
 //! format, whose files werkzeug names by the raw id). A backend implements six record-level
 //! methods, and may override three more where it can do better (`touch`, `prune`, and the
-//! `clock` it judges expiry by) and its [`IdPolicy`]. That is the whole contract.
+//! `clock` it judges expiry by), its [`IdPolicy`], and the
+//! [`backend_name`](SessionStore::backend_name) its metrics carry. That is the whole contract.
 //!
 //! werkzeug's session operations are built on it, once, in [`SessionStoreExt`], which every
 //! store gets and none can override: [`new_session`](SessionStoreExt::new_session)
@@ -132,7 +133,7 @@ mod erased;
 mod fs;
 mod masked_url;
 mod memory;
-mod ops;
+pub(crate) mod ops;
 pub(crate) mod owned;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -356,6 +357,22 @@ pub trait SessionStore: Send + Sync + 'static {
     /// default; werkzeug's file format has its own).
     fn ids(&self) -> IdPolicy {
         IdPolicy::new()
+    }
+
+    /// A short, fixed name of the backend (`"memory"`, `"file"`, `"sqlite"`, …): the
+    /// `store` label of the metrics satchel records (feature `metrics`, see its `metrics`
+    /// module); `"custom"` unless a store names itself. Keep it static and low in cardinality: never an
+    /// address, a path or a tenant.
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{MemoryStore, SessionStore, store::AnyStore};
+    ///
+    /// assert_eq!(MemoryStore::new().backend_name(), "memory");
+    /// assert_eq!(AnyStore::new(MemoryStore::new()).backend_name(), "memory");
+    /// ```
+    fn backend_name(&self) -> &'static str {
+        "custom"
     }
 }
 

@@ -8,6 +8,7 @@ use super::SessionStore;
 use super::save::{self, SaveOutcome};
 use crate::error::Result;
 use crate::id::SessionId;
+use crate::metrics::{self, Meters, Timer};
 use crate::session::Session;
 
 /// werkzeug's `SessionStore` operations for every [`SessionStore`]: implemented once, here,
@@ -93,25 +94,7 @@ pub trait SessionStoreExt: SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn get(&self, id: &str) -> impl Future<Output = Result<Session>> + Send {
-        async move {
-            let ids = self.ids();
-            let Some(id) = ids.parse(id) else {
-                tracing::debug!("malformed session id; starting a fresh session");
-                return self.new_session();
-            };
-            let now = self.clock().now();
-            let key = ids.storage_key(&id);
-            match self.load(&key).await? {
-                Some(record) if !record.is_expired(now) => {
-                    Ok(Session::from_record(id, record).with_storage_key(ids, key))
-                }
-                _ if !ids.renews_missing() => Ok(Session::adopted(id, now)),
-                _ => {
-                    tracing::debug!("unknown or expired session id; starting a fresh session");
-                    self.new_session()
-                }
-            }
-        }
+        get(self, id, &metrics::LOOKUP)
     }
 
     /// Writes what the session needs written: its changes, a new record, a rotation, or a
@@ -135,7 +118,7 @@ pub trait SessionStoreExt: SessionStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn save(&self, session: &mut Session) -> impl Future<Output = Result<SaveOutcome>> + Send {
-        save::save(self, session).instrument(tracing::debug_span!("satchel.save"))
+        save(self, session, &metrics::LOOKUP)
     }
 
     /// [`SessionStoreExt::save`] when the session was modified or destroyed, else nothing.
@@ -194,3 +177,46 @@ pub trait SessionStoreExt: SessionStore {
 }
 
 impl<S: SessionStore + ?Sized> SessionStoreExt for S {}
+
+/// [`SessionStoreExt::get`], counted into `meters`.
+pub(crate) async fn get<S: SessionStore + ?Sized>(
+    store: &S,
+    id: &str,
+    meters: &Meters,
+) -> Result<Session> {
+    let ids = store.ids();
+    let Some(id) = ids.parse(id) else {
+        metrics::load_malformed(store, meters);
+        tracing::debug!("malformed session id; starting a fresh session");
+        return store.new_session();
+    };
+    let now = store.clock().now();
+    let key = ids.storage_key(&id);
+    let timer = Timer::start();
+    let loaded = store.load(&key).await;
+    metrics::loaded(store, meters, &loaded, now, timer);
+    match loaded? {
+        Some(record) if !record.is_expired(now) => {
+            Ok(Session::from_record(id, record).with_storage_key(ids, key))
+        }
+        _ if !ids.renews_missing() => Ok(Session::adopted(id, now)),
+        _ => {
+            tracing::debug!("unknown or expired session id; starting a fresh session");
+            store.new_session()
+        }
+    }
+}
+
+/// [`SessionStoreExt::save`], counted into `meters`.
+pub(crate) async fn save<S: SessionStore + ?Sized>(
+    store: &S,
+    session: &mut Session,
+    meters: &Meters,
+) -> Result<SaveOutcome> {
+    let timer = Timer::start();
+    let saved = save::save(store, session)
+        .instrument(tracing::debug_span!("satchel.save"))
+        .await;
+    metrics::saved(store, meters, &saved, timer);
+    saved
+}

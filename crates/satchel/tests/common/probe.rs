@@ -12,6 +12,9 @@ pub struct ProbeStore {
     pub fail_loads: bool,
     pub fail_creates: bool,
     pub fail_updates: bool,
+    /// Updates answer `Error::Conflict`, as a store that lost a race against other writers.
+    pub conflict_updates: bool,
+    pub fail_lists: bool,
     /// While set, loads fail too (a store outage that can end during a test).
     pub outage: Arc<AtomicBool>,
     pub loads: Arc<AtomicUsize>,
@@ -59,6 +62,9 @@ impl SessionStore for ProbeStore {
     }
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
         Self::broken(self.fail_updates)?;
+        if self.conflict_updates {
+            return Err(satchel::Error::Conflict);
+        }
         self.updates.fetch_add(1, Ordering::SeqCst);
         self.inner.update(key, changes).await
     }
@@ -73,6 +79,7 @@ impl SessionStore for ProbeStore {
         self.inner.delete_expired(key).await
     }
     async fn list(&self) -> Result<Vec<StorageKey>> {
+        Self::broken(self.fail_lists)?;
         self.inner.list().await
     }
     fn clock(&self) -> Clock {

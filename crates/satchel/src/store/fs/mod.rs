@@ -415,4 +415,12 @@ impl SessionStore for FilesystemStore {
     fn ids(&self) -> IdPolicy {
         self.inner.ids()
     }
+
+    fn backend_name(&self) -> &'static str {
+        match self.inner.format {
+            FileFormat::Satchel => "file",
+            #[cfg(feature = "werkzeug")]
+            FileFormat::Werkzeug(_) => "werkzeug",
+        }
+    }
 }

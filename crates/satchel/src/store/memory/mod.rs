@@ -281,6 +281,10 @@ impl SessionStore for MemoryStore {
     fn clock(&self) -> Clock {
         self.clock.clone()
     }
+
+    fn backend_name(&self) -> &'static str {
+        "memory"
+    }
 }
 
 #[cfg(test)]

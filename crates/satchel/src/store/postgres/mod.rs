@@ -495,4 +495,8 @@ impl SessionStore for PostgresStore {
     fn clock(&self) -> Clock {
         self.clock.clone()
     }
+
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
 }

@@ -413,6 +413,10 @@ impl SessionStore for RedisStore {
     fn clock(&self) -> Clock {
         self.inner.clock.clone()
     }
+
+    fn backend_name(&self) -> &'static str {
+        "redis"
+    }
 }
 
 impl fmt::Debug for RedisStore {

@@ -359,6 +359,10 @@ impl SessionStore for SqliteStore {
     fn clock(&self) -> Clock {
         self.clock.clone()
     }
+
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
 }
 
 #[cfg(test)]
