@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 pub mod outage;
+pub mod own_postgres;
 pub mod probe;
 
 use std::path::PathBuf;
