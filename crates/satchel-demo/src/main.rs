@@ -27,9 +27,15 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs to stdout, filtered by `RUST_LOG` (default `info`).
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`). The PostgreSQL driver logs
+/// every statement's parameters at DEBUG, session data and stored keys included: its log
+/// stays at INFO whatever `RUST_LOG` says, so a session never reaches the log.
 fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = match "tokio_postgres=info".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    };
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 

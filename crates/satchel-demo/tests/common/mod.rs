@@ -45,6 +45,44 @@ impl Demo {
         Self { child, addr }
     }
 
+    /// Starts the demo with `args` and `env`, keeping everything it prints (its log goes to
+    /// stdout) in the returned buffer, which a thread fills until the demo exits.
+    pub fn start_logged(
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Self, std::sync::Arc<std::sync::Mutex<String>>) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_satchel-demo"))
+            .args(["--addr", "127.0.0.1:0", "--insecure-cookies"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("the demo exited").unwrap();
+            log.lock().unwrap().push_str(&line);
+            log.lock().unwrap().push('\n');
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split(' ').next().unwrap().to_owned();
+            }
+        };
+        let (kept, stderr) = (log.clone(), child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in lines
+                .chain(BufReader::new(stderr).lines())
+                .map_while(Result::ok)
+            {
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        (Self { child, addr }, log)
+    }
+
     /// Sends one request and gives the status, the session cookie it sets, and the body.
     pub fn send(&self, method: &str, path: &str, cookie: Option<&str>, body: &str) -> Reply {
         let cookie = cookie
