@@ -43,6 +43,9 @@ const POOL_SIZE: usize = 16;
 ///   verifying the certificate and host name against the system's roots (`SSL_CERT_FILE`
 ///   names others); `require` verifies too, unlike libpq's. Without it the connection is
 ///   plain text.
+/// - tokio-postgres logs every statement's parameters, session data included, at DEBUG:
+///   keep its target at INFO in the app's log filter (`tokio_postgres=info`), as the demo
+///   does.
 /// - Every operation fails after a timeout (500 ms unless configured) instead of hanging
 ///   when the server is gone; the pool replaces broken connections once it is back.
 ///
