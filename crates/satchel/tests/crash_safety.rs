@@ -1,16 +1,18 @@
-//! A writer killed with SIGKILL at random points leaves every session file readable as an
-//! old or a new version, never a torn one.
+//! A writer killed with SIGKILL at random points leaves every session readable as an old or
+//! a new version, never a torn one: in a file store and in a SQLite database.
+//! `-- --nocapture` prints how many saves the kills cut into.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use satchel::{FilesystemStore, SessionId, SessionStore, SessionStoreExt};
+use satchel::store::{AnyStore, Opened};
+use satchel::{SessionId, SessionStore, SessionStoreExt};
 
 const SESSIONS: usize = 8;
-const KILLS: usize = 25;
-const CHILD_DIR: &str = "SATCHEL_CRASH_DIR";
+const KILLS: usize = 50;
+const CHILD_STORE: &str = "SATCHEL_CRASH_STORE";
 const CHILD_IDS: &str = "SATCHEL_CRASH_IDS";
 
 /// What version `n` of a session holds: a payload whose length and content follow from `n`,
@@ -24,12 +26,12 @@ fn payload(n: u64) -> String {
 #[test]
 #[ignore = "run by killed_writers_leave_whole_files in a child process"]
 fn crash_writer_child() {
-    let (Ok(dir), Ok(ids)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_IDS)) else {
+    let (Ok(url), Ok(ids)) = (std::env::var(CHILD_STORE), std::env::var(CHILD_IDS)) else {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let store = FilesystemStore::new(dir).unwrap();
+        let store = open(&url);
         let ids: Vec<_> = ids.split(',').map(|id| id.to_owned()).collect();
         for round in 0.. {
             let id = &ids[round % ids.len()];
@@ -42,16 +44,22 @@ fn crash_writer_child() {
     });
 }
 
+fn open(url: &str) -> AnyStore {
+    match satchel::store::open(url).unwrap() {
+        Opened::Store(store) => store,
+        _ => panic!("{url} is no server store"),
+    }
+}
+
 fn random_below(bound: u64) -> u64 {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).unwrap();
     u64::from_le_bytes(bytes) % bound
 }
 
-#[tokio::test]
-async fn killed_writers_leave_whole_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FilesystemStore::new(dir.path()).unwrap();
+/// Kills writers of the store at `url` `KILLS` times, checking every session after each.
+async fn killed_writers_leave_whole_sessions(url: &str) {
+    let store = open(url);
     let mut ids = Vec::new();
     for _ in 0..SESSIONS {
         let mut session = store.new_session().unwrap();
@@ -65,7 +73,7 @@ async fn killed_writers_leave_whole_files() {
     for _ in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["crash_writer_child", "--exact", "--ignored", "--nocapture"])
-            .env(CHILD_DIR, dir.path())
+            .env(CHILD_STORE, url)
             .env(CHILD_IDS, ids.join(","))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -74,30 +82,46 @@ async fn killed_writers_leave_whole_files() {
         std::thread::sleep(Duration::from_millis(30 + random_below(250)));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        check_every_file(&store, &ids).await;
+        // A store opened afresh, as after a restart.
+        check_every_session(&open(url), &ids).await;
     }
     let saves = total_versions(&store, &ids).await;
+    let scheme = url.split(':').next().unwrap();
     println!(
-        "{saves} saves across {KILLS} SIGKILLs in {:?}; every file whole",
+        "{scheme}: {saves} saves across {KILLS} SIGKILLs in {:?}; every session whole",
         started.elapsed()
     );
     assert!(saves > 0, "the child never saved");
 }
 
-async fn check_every_file(store: &FilesystemStore, ids: &[String]) {
+#[tokio::test]
+async fn killed_writers_leave_whole_files() {
+    let dir = tempfile::tempdir().unwrap();
+    killed_writers_leave_whole_sessions(&format!("file:{}", dir.path().join("s").display())).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn killed_writers_leave_a_whole_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    killed_writers_leave_whole_sessions(&format!("sqlite:{}", dir.path().join("s.db").display()))
+        .await;
+}
+
+async fn check_every_session(store: &AnyStore, ids: &[String]) {
     for id in ids {
         let key = store.ids().storage_key(&SessionId::parse(id).unwrap());
         let record = store
             .load(&key)
             .await
             .unwrap()
-            .expect("a session file is unreadable");
+            .expect("a session is unreadable");
         let n = record.data["version"].as_u64().unwrap();
         assert_eq!(record.data["payload"], payload(n), "version {n} is torn");
     }
 }
 
-async fn total_versions(store: &FilesystemStore, ids: &[String]) -> u64 {
+async fn total_versions(store: &AnyStore, ids: &[String]) -> u64 {
     let mut total = 0;
     for id in ids {
         let session = store.get(id).await.unwrap();
