@@ -160,13 +160,16 @@ pub(super) fn read_cached(codec: &dyn Codec, path: &Path) -> io::Result<Option<S
     decode(codec, &bytes, &meta).map(Some)
 }
 
-enum Opened {
+/// A session file opened for reading, or why there is nothing to read.
+pub(super) enum Opened {
     File(File, std::fs::Metadata),
     /// Nothing to decode: missing, or not something a session file can be.
     Done(Stored),
 }
 
-fn open(path: &Path) -> io::Result<Opened> {
+/// Opens a session file without following a symlink or blocking on a FIFO, refusing what
+/// is not a regular file or is past [`MAX_FILE_BYTES`].
+pub(super) fn open(path: &Path) -> io::Result<Opened> {
     let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
     let file = match OpenOptions::new()
         .read(true)

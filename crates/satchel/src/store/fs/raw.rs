@@ -1,13 +1,11 @@
 //! `WerkzeugFiles`: the raw bytes of werkzeug's session files, for a program that encodes
 //! its own values (the Python package pickles them) while satchel does the file work.
 
-use std::fs::OpenOptions;
 use std::io::{self, Read as _};
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::format::MAX_FILE_BYTES;
+use super::format::{self, MAX_FILE_BYTES, Opened, Stored};
 use super::lock::SessionLock;
 use super::template::FilenameTemplate;
 use super::{atomic, directory, lock};
@@ -323,25 +321,17 @@ fn key_of(id: &str) -> Option<StorageKey> {
     IdPolicy::werkzeug().parse_storage_key(id)
 }
 
-/// Reads a whole file without following a symlink or blocking on a FIFO, within the cap.
+/// Reads a whole file, opened as the file store opens its own (no symlink, no FIFO, within
+/// the cap).
 fn read_file(path: &Path) -> Result<Option<Vec<u8>>> {
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(flags.bits() as i32)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(err) if err.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Err(unusable(path, "is a symbolic link"));
-        }
-        Err(err) => return Err(err.into()),
+    let file = match format::open(path)? {
+        Opened::File(file, _) => file,
+        Opened::Done(Stored::Corrupt(why)) => return Err(unusable(path, &why)),
+        // Missing (open decodes nothing, so it never finds a record).
+        Opened::Done(_) => return Ok(None),
     };
-    if !file.metadata()?.is_file() {
-        return Err(unusable(path, "is not a regular file"));
-    }
     let mut bytes = Vec::new();
+    // The file may have grown since it was measured.
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(unusable(path, "is larger than 16 MiB"));
