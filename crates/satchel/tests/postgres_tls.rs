@@ -4,6 +4,7 @@
 //! an unknown CA, or a name the certificate does not carry, is refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+mod certificates;
 mod common;
 
 use std::path::Path;
@@ -11,16 +12,6 @@ use std::process::{Command, Stdio};
 
 use common::own_postgres::OwnPostgres;
 use satchel::{PostgresStore, SessionStore as _, SessionStoreExt as _};
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let status = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "openssl {args:?}");
-}
 
 #[allow(clippy::disallowed_methods)] // test fixtures, not session files
 fn write(path: &Path, text: &str) {
@@ -30,66 +21,7 @@ fn write(path: &Path, text: &str) {
 /// A CA, a server certificate it signs for `localhost` only, and an hba file that lets in
 /// TLS connections alone; the server settings that use them.
 fn tls_settings(dir: &Path) -> Vec<String> {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=satchel test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-    );
-    write(&dir.join("san.ext"), "subjectAltName=DNS:localhost\n");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(
-        dir.join("server.key"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
+    certificates::make(dir);
     write(
         &dir.join("pg_hba.conf"),
         "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
@@ -104,8 +36,7 @@ fn tls_settings(dir: &Path) -> Vec<String> {
 }
 
 fn start() -> Option<(OwnPostgres, std::path::PathBuf)> {
-    if Command::new("openssl").arg("version").output().is_err() {
-        println!("skipped: openssl is not installed");
+    if !certificates::openssl_installed() {
         return None;
     }
     let server = OwnPostgres::start_with(tls_settings)?;

@@ -4,9 +4,10 @@
 //! that reaches the server by a name the certificate does not carry, is refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+mod certificates;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,95 +28,22 @@ impl Drop for TlsRedis {
     }
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok()
-        || Command::new(tool).arg("version").output().is_ok()
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let status = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "openssl {args:?}");
-}
-
-/// A CA, and a server certificate it signs for `localhost` only (not 127.0.0.1).
-fn make_certificates(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=satchel test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-    );
-    std::fs::File::create(dir.join("san.ext"))
-        .and_then(|mut file| {
-            use std::io::Write as _;
-            file.write_all(b"subjectAltName=DNS:localhost\n")
-        })
-        .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-}
-
 impl TlsRedis {
     fn start() -> Option<Self> {
-        for tool in ["redis-server", "openssl"] {
-            if !have(tool) {
-                println!("skipped: {tool} is not installed");
-                eprintln!("skipped: {tool} is not installed");
-                return None;
-            }
+        if Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            println!("skipped: redis-server is not installed");
+            eprintln!("skipped: redis-server is not installed");
+            return None;
+        }
+        if !certificates::openssl_installed() {
+            return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        make_certificates(dir.path());
+        certificates::make(dir.path());
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
