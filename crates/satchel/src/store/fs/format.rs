@@ -151,7 +151,9 @@ pub(super) fn read_cached(codec: &dyn Codec, path: &Path) -> io::Result<Option<S
         match preadv2(&file, &mut slices, filled as u64, ReadWriteFlags::NOWAIT) {
             Ok(0) => break,
             Ok(read) => filled += read,
-            Err(Errno::AGAIN) => return Ok(None),
+            // Not in the cache; or a file system (tmpfs, say) or kernel without
+            // RWF_NOWAIT: the blocking read decides.
+            Err(Errno::AGAIN | Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => return Ok(None),
             Err(Errno::INTR) => {}
             Err(err) => return Err(err.into()),
         }
