@@ -57,8 +57,24 @@ fn random_below(bound: u64) -> u64 {
     u64::from_le_bytes(bytes) % bound
 }
 
-/// Kills writers of the store at `url` `KILLS` times, checking every session after each.
-async fn killed_writers_leave_whole_sessions(url: &str) {
+/// The temp files in a file store's directory.
+fn temp_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
+        .count()
+}
+
+/// Kills writers of the store at `url` `KILLS` times, checking every session after each,
+/// and, for a file store in `dir`, that the next open removes the temp files they left.
+async fn killed_writers_leave_whole_sessions(url: &str, dir: Option<&std::path::Path>) {
     let store = open(url);
     let mut ids = Vec::new();
     for _ in 0..SESSIONS {
@@ -70,6 +86,7 @@ async fn killed_writers_leave_whole_sessions(url: &str) {
     }
 
     let started = Instant::now();
+    let mut leftovers = 0;
     for _ in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["crash_writer_child", "--exact", "--ignored", "--nocapture"])
@@ -82,8 +99,18 @@ async fn killed_writers_leave_whole_sessions(url: &str) {
         std::thread::sleep(Duration::from_millis(30 + random_below(250)));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
+        let left = dir.map_or(0, temp_files);
         // A store opened afresh, as after a restart.
-        check_every_session(&open(url), &ids).await;
+        let reopened = open(url);
+        if let Some(dir) = dir {
+            assert_eq!(
+                temp_files(dir),
+                0,
+                "the next open kept a killed writer's temp file"
+            );
+        }
+        leftovers += left;
+        check_every_session(&reopened, &ids).await;
     }
     let saves = total_versions(&store, &ids).await;
     let scheme = url.split(':').next().unwrap();
@@ -91,21 +118,28 @@ async fn killed_writers_leave_whole_sessions(url: &str) {
         "{scheme}: {saves} saves across {KILLS} SIGKILLs in {:?}; every session whole",
         started.elapsed()
     );
+    if dir.is_some() {
+        println!(
+            "{scheme}: {leftovers} temp files left by killed writers, each removed by the next open"
+        );
+    }
     assert!(saves > 0, "the child never saved");
 }
 
 #[tokio::test]
 async fn killed_writers_leave_whole_files() {
     let dir = tempfile::tempdir().unwrap();
-    killed_writers_leave_whole_sessions(&format!("file:{}", dir.path().join("s").display())).await;
+    let sessions = dir.path().join("s");
+    killed_writers_leave_whole_sessions(&format!("file:{}", sessions.display()), Some(&sessions))
+        .await;
 }
 
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn killed_writers_leave_a_whole_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
-    killed_writers_leave_whole_sessions(&format!("sqlite:{}", dir.path().join("s.db").display()))
-        .await;
+    let url = format!("sqlite:{}", dir.path().join("s.db").display());
+    killed_writers_leave_whole_sessions(&url, None).await;
 }
 
 async fn check_every_session(store: &AnyStore, ids: &[String]) {

@@ -22,6 +22,7 @@ mod lock;
 mod prune;
 #[cfg(feature = "werkzeug")]
 mod raw;
+mod temp_files;
 mod template;
 mod users;
 #[cfg(feature = "werkzeug")]
@@ -90,6 +91,7 @@ impl FilesystemStore {
         directory::ensure_private(&dir)?;
         lock::create_locks_dir(&dir)?;
         let format = FileFormat::Satchel;
+        temp_files::remove_stale_temp_files(&dir, format.codec().temp_suffix());
         Ok(Self {
             inner: Arc::new(SessionFiles {
                 dir,
@@ -154,6 +156,7 @@ impl FilesystemStore {
         let template = FilenameTemplate::parse(format.codec().default_template())?;
         let store = Self::new(dir)?;
         directory::ensure_unlistable(store.dir())?;
+        temp_files::remove_stale_temp_files(store.dir(), format.codec().temp_suffix());
         Ok(store.with(|files| {
             files.format = format;
             files.template = template;

@@ -5,10 +5,10 @@ use std::time::SystemTime;
 
 use time::{Duration, OffsetDateTime};
 
-use super::atomic;
 use super::files::SessionFiles;
 use super::format::{self, FileFormat, Stored};
 use super::lock::SessionLock;
+use super::{atomic, temp_files};
 use crate::error::Result;
 use crate::expiry::Expiry;
 use crate::id::StorageKey;
@@ -92,7 +92,7 @@ impl SessionFiles {
     /// Prunes every file, syncing the directory once per batch of unlinks (and before an
     /// error is returned, so what was deleted stays deleted).
     pub(super) fn prune(&self, progress: &Progress) -> Result<u64> {
-        atomic::remove_stale_temp_files(&self.dir, self.codec().temp_suffix());
+        temp_files::remove_stale_temp_files(&self.dir, self.codec().temp_suffix());
         let keys = self.list()?;
         let total = keys.len() as u64;
         let (mut expired, mut unreadable, mut unsynced) = (0, 0, 0);

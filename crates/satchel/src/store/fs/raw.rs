@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::format::{self, MAX_FILE_BYTES, Opened, Stored};
 use super::lock::SessionLock;
 use super::template::FilenameTemplate;
-use super::{atomic, directory, lock};
+use super::{atomic, directory, lock, temp_files};
 use crate::error::{Error, Result};
 use crate::id::StorageKey;
 use crate::id_policy::IdPolicy;
@@ -78,7 +78,7 @@ impl WerkzeugFiles {
         directory::ensure_private(&dir)?;
         directory::ensure_unlistable(&dir)?;
         lock::create_locks_dir(&dir)?;
-        atomic::remove_stale_temp_files(&dir, TEMP_SUFFIX);
+        temp_files::remove_stale_temp_files(&dir, TEMP_SUFFIX);
         Ok(Self {
             inner: Arc::new(Settings {
                 dir,
