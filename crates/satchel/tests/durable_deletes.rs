@@ -4,16 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
+mod common;
+
+use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
+
+use common::strace::{mark, step, trace_child};
 
 use satchel::store::Progress;
 use satchel::time::{Duration, OffsetDateTime};
 use satchel::{FilesystemStore, SessionStore, SessionStoreExt};
 
 const CHILD_DIR: &str = "SATCHEL_DURABLE_DIR";
-/// Written to stderr between the steps, so the trace shows where each one ends.
-const MARK: &str = "satchel-mark:";
 
 /// The child: one delete and one prune of two expired sessions, between marks.
 #[test]
@@ -43,23 +45,6 @@ fn durable_deletes_child() {
     });
 }
 
-/// Marks the end of a step in one write(2), which the trace shows whole.
-fn mark(name: &str) {
-    let line = format!("{MARK}{name}\n");
-    std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
-}
-
-/// The traced lines of one step: from its mark to the next.
-fn step<'a>(trace: &'a str, name: &str) -> Vec<&'a str> {
-    let mark = format!("\"{MARK}{name}\\n\"");
-    trace
-        .lines()
-        .skip_while(|line| !line.contains(&mark))
-        .skip(1)
-        .take_while(|line| !line.contains(MARK))
-        .collect()
-}
-
 /// Asserts that `unlinks` session files are removed in `lines`, and that the directory
 /// is fsynced after the last of them.
 fn assert_durable(lines: &[&str], dir: &Path, unlinks: usize) {
@@ -80,42 +65,11 @@ fn assert_durable(lines: &[&str], dir: &Path, unlinks: usize) {
 fn unlinks_are_followed_by_a_directory_fsync() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().canonicalize().unwrap().join("sessions");
-    let trace = root.path().join("trace");
-    let traced = Command::new("strace")
-        .args([
-            "-f",
-            "-y",
-            "-e",
-            "trace=unlink,unlinkat,fsync,openat,write",
-            "-o",
-        ])
-        .arg(&trace)
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "durable_deletes_child",
-            "--nocapture",
-        ])
-        .env(CHILD_DIR, &dir)
-        .output();
-    let output = match traced {
-        Ok(output) if output.status.success() => output,
-        Ok(output) => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            if stderr.contains("ptrace") || stderr.contains("PTRACE") {
-                println!("skipped: strace cannot trace here: {}", stderr.trim());
-                return;
-            }
-            panic!("the traced child failed: {stderr}");
-        }
-        Err(err) => {
-            println!("skipped: strace is not available ({err})");
-            return;
-        }
+    let env = HashMap::from([(CHILD_DIR, dir.display().to_string())]);
+    let syscalls = "unlink,unlinkat,fsync,openat,write";
+    let Some(trace) = trace_child("durable_deletes_child", syscalls, &env) else {
+        return;
     };
-    assert!(String::from_utf8_lossy(&output.stderr).contains(&format!("{MARK}end")));
-    let trace = std::fs::read_to_string(&trace).unwrap();
     assert_durable(&step(&trace, "delete"), &dir, 1);
     assert_durable(&step(&trace, "prune"), &dir, 2);
 }

@@ -5,6 +5,7 @@
 pub mod outage;
 pub mod own_postgres;
 pub mod probe;
+pub mod strace;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
