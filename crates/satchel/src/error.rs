@@ -64,6 +64,13 @@ pub enum Error {
     /// session's user, say. Nothing was written.
     #[error("not supported by this store: {0}")]
     Unsupported(&'static str),
+    /// The store has no room for another session: a [`MemoryStore`](crate::MemoryStore)
+    /// at its memory limit. Nothing was written; existing sessions are untouched.
+    #[error("the session store is full (its limit is {limit} bytes); the session was not stored")]
+    StoreFull {
+        /// The store's limit, in bytes.
+        limit: usize,
+    },
     /// The configuration cannot work; the message says why.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -47,12 +47,14 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionHandle {
 /// assert_eq!(response.status(), 413);
 /// assert_eq!(response.headers()["content-type"], "application/json");
 /// assert_eq!(satchel::Error::Unsupported("no index").into_response().status(), 501);
+/// assert_eq!(satchel::Error::StoreFull { limit: 1 << 30 }.into_response().status(), 503);
 /// ```
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = match self {
             Self::TooLarge { .. } | Self::TooDeep { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
+            Self::StoreFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status != StatusCode::INTERNAL_SERVER_ERROR {

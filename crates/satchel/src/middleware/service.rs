@@ -148,6 +148,10 @@ async fn commit<Store: SessionStore, B: Default>(
             tracing::warn!(error = %err, "the session passed its limits; answering 413");
             bare_status(StatusCode::PAYLOAD_TOO_LARGE)
         }
+        Err(err @ Error::StoreFull { .. }) => {
+            tracing::warn!(error = %err, "no room for the session; answering 503");
+            bare_status(StatusCode::SERVICE_UNAVAILABLE)
+        }
         Err(err) => {
             tracing::error!(error = %err, "saving the session failed; answering 500");
             bare_status(StatusCode::INTERNAL_SERVER_ERROR)

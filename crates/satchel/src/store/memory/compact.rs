@@ -102,6 +102,81 @@ impl Compact {
     }
 }
 
+/// What a record costs the store beyond its data: the map entry with its key, the
+/// record's fields, allocator rounding. An estimate, as is [`value_weight`]: the limit it
+/// serves is for memory, not for exact bytes.
+const RECORD_OVERHEAD: usize = 192;
+/// One `(key, value)` pair or array element: the `Value` and the key's box.
+const ENTRY_OVERHEAD: usize = 48;
+
+/// About how many bytes `value` holds on the heap, beyond its own `Value`.
+fn value_weight(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+        Value::String(text) => text.len(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| ENTRY_OVERHEAD + value_weight(item))
+            .sum(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, item)| ENTRY_OVERHEAD + key.len() + value_weight(item))
+            .sum(),
+    }
+}
+
+fn owner_weight(owner: Option<&Owner>) -> usize {
+    owner.map_or(0, |owner| {
+        owner.user().as_str().len() + owner.label().map_or(0, str::len)
+    })
+}
+
+fn entry_weight(key: &str, value: &Value) -> usize {
+    ENTRY_OVERHEAD + key.len() + value_weight(value)
+}
+
+impl Compact {
+    /// About how many bytes this record takes in the store.
+    pub(super) fn weight(&self) -> usize {
+        RECORD_OVERHEAD
+            + owner_weight(self.owner.as_deref())
+            + self
+                .data
+                .iter()
+                .map(|(key, value)| entry_weight(key, value))
+                .sum::<usize>()
+    }
+
+    /// What [`Compact::weight`] will be once `changes` are applied, without applying them.
+    pub(super) fn weight_after(&self, changes: &Changes) -> usize {
+        let mut added: usize = changes
+            .set
+            .iter()
+            .map(|(key, value)| entry_weight(key, value))
+            .sum();
+        let mut dropped = 0;
+        if let Some(owner) = &changes.owner {
+            added += owner_weight(owner.as_ref());
+            dropped += owner_weight(self.owner.as_deref());
+        }
+        if changes.cleared {
+            return (RECORD_OVERHEAD + owner_weight(self.owner.as_deref()) + added)
+                .saturating_sub(dropped);
+        }
+        let replaced = |key: &str| {
+            position(&self.data, key).map_or(0, |at| entry_weight(key, &self.data[at].1))
+        };
+        let removed: usize = changes
+            .removed
+            .iter()
+            .filter(|key| !changes.set.contains_key(key.as_str()))
+            .map(|key| replaced(key))
+            .sum();
+        let overwritten: usize = changes.set.keys().map(|key| replaced(key)).sum();
+        (self.weight() + added).saturating_sub(removed + overwritten + dropped)
+    }
+}
+
 /// Where `key` is among the sorted pairs, or where it would go.
 fn position(data: &[(Box<str>, Value)], key: &str) -> Result<usize, usize> {
     data.binary_search_by(|(stored, _)| (**stored).cmp(key))
@@ -154,12 +229,41 @@ mod tests {
                 }
             }
         }
-        for changes in cases {
+        let alice = Owner::new(crate::owner::UserKey::hashed("alice")).with_label("phone");
+        let tied: Vec<Changes> = cases
+            .iter()
+            .map(|changes| Changes {
+                owner: Some(Some(alice.clone())),
+                ..changes.clone()
+            })
+            .collect();
+        let untied: Vec<Changes> = cases
+            .iter()
+            .map(|changes| Changes {
+                owner: Some(None),
+                ..changes.clone()
+            })
+            .collect();
+        cases.extend(tied);
+        let mut owned_start = start.clone();
+        owned_start.owner = Some(alice);
+        let mut all: Vec<(Record, Changes)> = cases
+            .into_iter()
+            .map(|changes| (start.clone(), changes))
+            .collect();
+        all.extend(
+            untied
+                .into_iter()
+                .map(|changes| (owned_start.clone(), changes)),
+        );
+        for (start, changes) in all {
             let mut expected = start.clone();
             expected.apply(&changes);
             let mut compact = Compact::new(&start);
+            let predicted = compact.weight_after(&changes);
             compact.apply(&changes);
             assert_eq!(compact.to_record(), expected, "{changes:?}");
+            assert_eq!(compact.weight(), predicted, "{changes:?}");
         }
     }
 }

@@ -6,6 +6,7 @@ mod users;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash as _, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use self::compact::Compact;
@@ -13,12 +14,19 @@ use self::users::UserIndex;
 use super::{Progress, SessionStore};
 use crate::changes::Changes;
 use crate::clock::Clock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::id::StorageKey;
 use crate::owner::UserKey;
 use crate::record::Record;
 
 /// Sessions in memory, for tests and single-process apps; clones share the same map.
+///
+/// The store holds at most [`MemoryStore::DEFAULT_MAX_BYTES`] (1 GiB) of sessions, or what
+/// [`MemoryStore::with_max_bytes`] sets: every request without a cookie that writes makes a
+/// session, which lives until its idle timeout, so without a bound one client could fill
+/// the process's memory. Past it, a create or a growing save is refused with
+/// [`Error::StoreFull`] (503 from the middleware) and nothing is written; expired
+/// sessions are swept first, and deletes, prunes and shrinking saves always go through.
 ///
 /// Every operation holds the lock of its session's shard for its whole read-apply-write,
 /// so concurrent saves of one session merge their changes. Expired records are never handed out as sessions and
@@ -44,6 +52,12 @@ pub struct MemoryStore {
     shards: Arc<[Mutex<Shard>]>,
     users: Arc<UserIndex>,
     clock: Clock,
+    /// About how many bytes the records take ([`Compact::weight`]), changed under the
+    /// shard lock of the record that changed.
+    bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
+    /// When (unix seconds) a full store last swept its expired records.
+    last_sweep: Arc<AtomicI64>,
 }
 
 /// One lock and one map per shard: a map that doubles stalls only the requests of its
@@ -59,6 +73,9 @@ impl Default for MemoryStore {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             users: Arc::default(),
             clock: Clock::default(),
+            bytes: Arc::default(),
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+            last_sweep: Arc::new(AtomicI64::new(i64::MIN)),
         }
     }
 }
@@ -89,6 +106,9 @@ impl Hasher for KeyHasher {
 }
 
 impl MemoryStore {
+    /// The default memory limit: 1 GiB of sessions, a million of a kilobyte each.
+    pub const DEFAULT_MAX_BYTES: usize = 1 << 30;
+
     /// An empty store.
     ///
     /// # Example
@@ -113,6 +133,120 @@ impl MemoryStore {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Sets how many bytes of sessions the store holds at most (`usize::MAX`: no limit).
+    /// The count is an estimate of what the records take in memory: their keys and
+    /// values, plus a fixed cost per record and per value.
+    ///
+    /// # Example
+    /// ```
+    /// use satchel::{Error, MemoryStore, SessionStoreExt};
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let store = MemoryStore::new().with_max_bytes(4096);
+    /// let mut small = store.new_session()?;
+    /// small.insert("n", 1)?;
+    /// store.save(&mut small).await?;
+    /// let mut big = store.new_session()?;
+    /// big.insert("blob", "x".repeat(5000))?;
+    /// assert!(matches!(store.save(&mut big).await, Err(Error::StoreFull { limit: 4096 })));
+    /// assert!(store.bytes() <= 4096);
+    /// # Ok::<(), satchel::Error>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_max_bytes(mut self, bytes: usize) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// About how many bytes the records take (the measure [`MemoryStore::with_max_bytes`]
+    /// limits).
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(satchel::MemoryStore::new().bytes(), 0);
+    /// ```
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Makes room for a record that grows from `before` to `after` bytes, or says there
+    /// is none; called under the record's shard lock, which `map` is. Expired records are
+    /// swept before giving up.
+    fn reserve(
+        &self,
+        map: &mut Shard,
+        key: &StorageKey,
+        before: usize,
+        after: usize,
+    ) -> Result<()> {
+        if after <= before {
+            self.bytes.fetch_sub(before - after, Ordering::Relaxed);
+            return Ok(());
+        }
+        let grow = after - before;
+        let fits = |bytes: usize| bytes.saturating_add(grow) <= self.max_bytes;
+        if !fits(self.bytes()) {
+            self.sweep_expired(map, key);
+        }
+        // Two shards may both pass this check at once and overshoot by one record each:
+        // an estimate's bound, not an allocator's.
+        if !fits(self.bytes()) {
+            return Err(Error::StoreFull {
+                limit: self.max_bytes,
+            });
+        }
+        self.bytes.fetch_add(grow, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Removes the expired records of every shard, at most once a second (a full store
+    /// would otherwise scan all of them on every refused write): `held` is the shard of
+    /// `key`, locked by the caller; the others are only taken when free, so two sweeping
+    /// writers never wait for each other's shard.
+    fn sweep_expired(&self, held: &mut Shard, key: &StorageKey) {
+        let now = self.clock.now();
+        let second = now.unix_timestamp();
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if last >= second
+            || self
+                .last_sweep
+                .compare_exchange(last, second, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let sweep = |map: &mut Shard| {
+            map.retain(|stored, record| {
+                let keep = stored == key || !record.is_expired(now);
+                if !keep {
+                    self.bytes.fetch_sub(record.weight(), Ordering::Relaxed);
+                    self.users.moved(stored, record.owner(), None);
+                }
+                keep
+            });
+        };
+        sweep(held);
+        let own = shard_of(key);
+        for (index, shard) in self.shards.iter().enumerate() {
+            if index == own {
+                continue;
+            }
+            if let Ok(mut map) = shard.try_lock() {
+                sweep(&mut map);
+            }
+        }
+    }
+
+    /// Counts a removed record out.
+    fn release(&self, removed: Option<&Compact>) {
+        if let Some(record) = removed {
+            self.bytes.fetch_sub(record.weight(), Ordering::Relaxed);
+        }
     }
 
     /// How many records the store holds, expired ones included.
@@ -185,7 +319,10 @@ impl SessionStore for MemoryStore {
         if self.is_live(map.get(key)) {
             return Ok(false);
         }
-        let replaced = map.insert(key.clone(), Compact::new(record));
+        let compact = Compact::new(record);
+        let before = map.get(key).map_or(0, Compact::weight);
+        self.reserve(&mut map, key, before, compact.weight())?;
+        let replaced = map.insert(key.clone(), compact);
         let before = replaced.as_ref().and_then(Compact::owner);
         self.users.moved(key, before, record.owner.as_ref());
         Ok(true)
@@ -197,22 +334,27 @@ impl SessionStore for MemoryStore {
 
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
         let mut map = self.records(key);
-        match map.get_mut(key) {
-            Some(record) if !record.is_expired(self.clock.now()) => {
-                let before = changes.owner.as_ref().and(record.owner().cloned());
-                record.apply(changes);
-                if let Some(after) = &changes.owner {
-                    self.users.moved(key, before.as_ref(), after.as_ref());
-                }
-                Ok(true)
-            }
-            _ => Ok(false),
+        let now = self.clock.now();
+        let Some(record) = map.get(key).filter(|record| !record.is_expired(now)) else {
+            return Ok(false);
+        };
+        let (weight, weight_after) = (record.weight(), record.weight_after(changes));
+        self.reserve(&mut map, key, weight, weight_after)?;
+        let Some(record) = map.get_mut(key) else {
+            return Ok(false); // not reached: reserve's sweep keeps `key`
+        };
+        let before = changes.owner.as_ref().and(record.owner().cloned());
+        record.apply(changes);
+        if let Some(after) = &changes.owner {
+            self.users.moved(key, before.as_ref(), after.as_ref());
         }
+        Ok(true)
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<bool> {
         let mut map = self.records(key);
         let removed = map.remove(key);
+        self.release(removed.as_ref());
         self.forget(key, removed.as_ref());
         Ok(removed.is_some())
     }
@@ -226,6 +368,7 @@ impl SessionStore for MemoryStore {
             return Ok(false);
         }
         let removed = map.remove(key);
+        self.release(removed.as_ref());
         self.forget(key, removed.as_ref());
         Ok(true)
     }
@@ -249,6 +392,7 @@ impl SessionStore for MemoryStore {
             map.retain(|key, record| {
                 let keep = !record.is_expired(now);
                 if !keep {
+                    self.bytes.fetch_sub(record.weight(), Ordering::Relaxed);
                     self.users.moved(key, record.owner(), None);
                 }
                 keep
@@ -315,6 +459,51 @@ mod tests {
         );
         store.end_sessions_of(&alice, None).await.unwrap();
         assert_eq!(store.users.len(), 0, "ending left an entry");
+    }
+
+    #[tokio::test]
+    async fn the_memory_limit_refuses_growth_and_counts_back_to_zero() {
+        let clock = Clock::manual(time::OffsetDateTime::now_utc());
+        let store = MemoryStore::new()
+            .with_clock(clock.clone())
+            .with_max_bytes(64 * 1024);
+        let mut saved = Vec::new();
+        let refused = loop {
+            let mut session = store.new_session().unwrap();
+            session.insert("blob", "x".repeat(1000)).unwrap();
+            session.set_expires_at(Some(clock.now() + time::Duration::seconds(10)));
+            match store.save(&mut session).await {
+                Ok(_) => saved.push(session),
+                Err(err) => break err,
+            }
+        };
+        assert!(
+            matches!(refused, crate::Error::StoreFull { limit: 65536 }),
+            "{refused}"
+        );
+        assert!(store.bytes() <= 64 * 1024, "{}", store.bytes());
+        assert!((50..64).contains(&saved.len()), "{}", saved.len());
+        let full = store.len();
+
+        // Growing a session is refused and leaves it as it was; shrinking goes through.
+        let mut grown = store.get(saved[0].id().as_str()).await.unwrap();
+        grown.insert("more", "y".repeat(8000)).unwrap();
+        assert!(store.save(&mut grown).await.is_err());
+        let mut shrunk = store.get(saved[0].id().as_str()).await.unwrap();
+        assert_eq!(shrunk.get::<String>("blob").unwrap().unwrap().len(), 1000);
+        shrunk.insert("blob", "").unwrap();
+        store.save(&mut shrunk).await.unwrap();
+
+        // Expired sessions make room at once, swept when a write finds the store full.
+        clock.advance(time::Duration::seconds(11));
+        let mut fresh = store.new_session().unwrap();
+        fresh.insert("blob", "z".repeat(30_000)).unwrap();
+        store.save(&mut fresh).await.unwrap();
+        assert!(store.len() < full);
+
+        store.prune(&Progress::none()).await.unwrap();
+        store.destroy(&mut fresh).await.unwrap();
+        assert_eq!(store.bytes(), 0, "the count drifted");
     }
 
     #[test]
