@@ -22,6 +22,10 @@ pub(crate) enum TaskOp {
     Set(usize, usize, Value),
     Remove(usize, usize),
     Save(usize),
+    /// A request that only read the session: a new deadline, the data untouched.
+    Touch(usize),
+    /// Nothing has expired: a prune deletes nothing.
+    Prune,
     Yield,
 }
 
@@ -32,7 +36,9 @@ fn task_op() -> impl Strategy<Value = TaskOp> {
         1 => session.clone().prop_map(TaskOp::Load),
         4 => (session.clone(), key.clone(), value()).prop_map(|(s, k, v)| TaskOp::Set(s, k, v)),
         2 => (session.clone(), key).prop_map(|(s, k)| TaskOp::Remove(s, k)),
-        3 => session.prop_map(TaskOp::Save),
+        3 => session.clone().prop_map(TaskOp::Save),
+        1 => session.prop_map(TaskOp::Touch),
+        1 => Just(TaskOp::Prune),
         1 => Just(TaskOp::Yield),
     ]
 }
@@ -87,10 +93,38 @@ async fn run_task<S: SessionStore>(
                     other => return Err(format!("task {task}: a save answered {other:?}")),
                 }
             }
+            TaskOp::Touch(s) => touch_shared(&store, &ids[s]).await?,
+            TaskOp::Prune => prune_nothing(&store).await?,
             TaskOp::Yield => tokio::task::yield_now().await,
         }
     }
     Ok(saved)
+}
+
+/// A read-only request's new deadline, an hour on; `false` when no live session is stored.
+async fn touch<S: SessionStore>(store: &S, id: &SessionId) -> Result<bool, String> {
+    let later = store.clock().now() + time::Duration::hours(1);
+    let key = store.ids().storage_key(id);
+    store
+        .touch(&key, Some(later))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn touch_shared<S: SessionStore>(store: &S, id: &SessionId) -> Result<(), String> {
+    if touch(store, id).await? {
+        Ok(())
+    } else {
+        Err("a touch found no shared session".into())
+    }
+}
+
+async fn prune_nothing<S: SessionStore>(store: &S) -> Result<(), String> {
+    match store.prune(&satchel::store::Progress::none()).await {
+        Ok(0) => Ok(()),
+        Ok(n) => Err(format!("a prune deleted {n} live sessions")),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 async fn load_shared<S: SessionStore>(store: &S, id: &SessionId) -> Result<Session, String> {
@@ -184,8 +218,8 @@ pub(crate) fn logout() -> impl Strategy<Value = Logout> {
         })
 }
 
-/// A writer on the one session; after it has seen the session gone, no load may find it
-/// and no save may update it.
+/// A writer on the one session; after it has seen the session gone, no load, touch or
+/// save may find it.
 async fn run_writer<S: SessionStore>(
     store: S,
     id: SessionId,
@@ -195,43 +229,72 @@ async fn run_writer<S: SessionStore>(
     let mut held: Option<Session> = None;
     let mut seen_gone = false;
     for op in ops {
-        let load = matches!(op, TaskOp::Load(_))
-            || (held.is_none() && !matches!(op, TaskOp::Save(_) | TaskOp::Yield));
-        if load {
-            let session = store.get(id.as_str()).await.map_err(|e| e.to_string())?;
-            if session.is_new() {
-                seen_gone = true;
-                held = None;
-                continue;
-            } else if seen_gone {
-                return Err(format!("writer {task}: the logged-out session came back"));
-            }
-            held = Some(session);
-        }
-        let Some(session) = &mut held else { continue };
         match op {
+            TaskOp::Yield => tokio::task::yield_now().await,
+            TaskOp::Prune => prune_nothing(&store).await?,
+            TaskOp::Touch(_) => {
+                if touch(&store, &id).await? && seen_gone {
+                    return Err(format!("writer {task}: touched a logged-out session"));
+                }
+            }
+            TaskOp::Load(_) => held = load_unless_gone(&store, &id, task, &mut seen_gone).await?,
             TaskOp::Set(_, k, value) => {
-                session.insert_value(task_key(task, k), value);
+                if held.is_none() {
+                    held = load_unless_gone(&store, &id, task, &mut seen_gone).await?;
+                }
+                if let Some(session) = &mut held {
+                    session.insert_value(task_key(task, k), value);
+                }
             }
             TaskOp::Remove(_, k) => {
-                session.remove_value(&task_key(task, k));
+                if let Some(session) = &mut held {
+                    session.remove_value(&task_key(task, k));
+                }
             }
-            TaskOp::Save(_) => match store.save(session).await.map_err(|e| e.to_string())? {
-                SaveOutcome::Gone => {
-                    seen_gone = true;
-                    held = None;
+            TaskOp::Save(_) => {
+                let Some(session) = &mut held else { continue };
+                if saved_or_gone(&store, session, task, seen_gone).await? {
+                    (seen_gone, held) = (true, None);
                 }
-                SaveOutcome::Updated if seen_gone => {
-                    return Err(format!("writer {task}: updated a logged-out session"));
-                }
-                SaveOutcome::Updated | SaveOutcome::Unchanged => {}
-                other => return Err(format!("writer {task}: a save answered {other:?}")),
-            },
-            TaskOp::Load(_) => {}
-            TaskOp::Yield => tokio::task::yield_now().await,
+            }
         }
     }
     Ok(())
+}
+
+/// The session, or `None` once it is gone (which it must stay).
+async fn load_unless_gone<S: SessionStore>(
+    store: &S,
+    id: &SessionId,
+    task: usize,
+    seen_gone: &mut bool,
+) -> Result<Option<Session>, String> {
+    let session = store.get(id.as_str()).await.map_err(|e| e.to_string())?;
+    if session.is_new() {
+        *seen_gone = true;
+        return Ok(None);
+    }
+    if *seen_gone {
+        return Err(format!("writer {task}: the logged-out session came back"));
+    }
+    Ok(Some(session))
+}
+
+/// Saves `session`; `true` when the store no longer had it.
+async fn saved_or_gone<S: SessionStore>(
+    store: &S,
+    session: &mut Session,
+    task: usize,
+    seen_gone: bool,
+) -> Result<bool, String> {
+    match store.save(session).await.map_err(|e| e.to_string())? {
+        SaveOutcome::Gone => Ok(true),
+        SaveOutcome::Updated if seen_gone => {
+            Err(format!("writer {task}: updated a logged-out session"))
+        }
+        SaveOutcome::Updated | SaveOutcome::Unchanged => Ok(false),
+        other => Err(format!("writer {task}: a save answered {other:?}")),
+    }
 }
 
 async fn log_out<S: SessionStore>(store: S, id: SessionId, case: Logout) -> Result<(), String> {
