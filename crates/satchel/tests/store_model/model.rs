@@ -19,6 +19,7 @@ pub(crate) struct Entry {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Deadlines {
     Exact,
+    #[cfg_attr(not(feature = "werkzeug"), allow(dead_code))]
     Lifetime(Duration),
 }
 
