@@ -4,6 +4,7 @@
 //! CAP_SYS_ADMIN); elsewhere each test says it skipped, and why.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+#![allow(clippy::disallowed_methods)] // files the test plants (victims, fillers), not session files
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 //! refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+#![allow(clippy::disallowed_methods)] // files the test plants (victims, fillers), not session files
 mod common;
 
 use std::collections::HashMap;

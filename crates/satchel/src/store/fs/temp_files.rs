@@ -101,6 +101,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // planting files, as a crashed writer leaves them
     fn a_dead_writers_temp_file_goes_a_live_ones_stays() {
         let dir = tempfile::tempdir().unwrap();
         let mine = format!("{}abc.tmp", temp_prefix());
