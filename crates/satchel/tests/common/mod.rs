@@ -215,9 +215,14 @@ impl PgTables {
     pub fn fresh(&self, clock: Clock) -> satchel::PostgresStore {
         let name = format!("satchel_test_{}", unique_suffix());
         self.names.lock().unwrap().push(name.clone());
+        // These tests check what is stored, not how fast: a fresh table's first use makes
+        // its schema under an advisory lock, which a loaded CI machine can hold past the
+        // default half second (the outage tests keep the default).
         satchel::PostgresStore::new(&self.url)
             .unwrap()
             .with_table(&name)
+            .unwrap()
+            .with_timeout(std::time::Duration::from_secs(10))
             .unwrap()
             .with_clock(clock)
     }
