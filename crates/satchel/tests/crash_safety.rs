@@ -3,6 +3,7 @@
 //! `-- --nocapture` prints how many saves the kills cut into.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+mod common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,21 +58,6 @@ fn random_below(bound: u64) -> u64 {
     u64::from_le_bytes(bytes) % bound
 }
 
-/// The temp files in a file store's directory.
-fn temp_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter(|entry| {
-            entry
-                .as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".tmp-")
-        })
-        .count()
-}
-
 /// Kills writers of the store at `url` `KILLS` times, checking every session after each,
 /// and, for a file store in `dir`, that the next open removes the temp files they left.
 async fn killed_writers_leave_whole_sessions(url: &str, dir: Option<&std::path::Path>) {
@@ -99,13 +85,13 @@ async fn killed_writers_leave_whole_sessions(url: &str, dir: Option<&std::path::
         std::thread::sleep(Duration::from_millis(30 + random_below(250)));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        let left = dir.map_or(0, temp_files);
+        let left = dir.map_or(0, |dir| common::temp_files(dir).len());
         // A store opened afresh, as after a restart.
         let reopened = open(url);
         if let Some(dir) = dir {
             assert_eq!(
-                temp_files(dir),
-                0,
+                common::temp_files(dir),
+                Vec::<String>::new(),
                 "the next open kept a killed writer's temp file"
             );
         }

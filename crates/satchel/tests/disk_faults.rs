@@ -5,11 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 #![allow(clippy::disallowed_methods)] // files the test plants (victims, fillers), not session files
+mod common;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
+use common::temp_files;
 use satchel::{FilesystemStore, SessionStore, SessionStoreExt};
 
 /// A tmpfs of a few hundred KiB mounted on a temp dir, unmounted when dropped.
@@ -47,13 +49,22 @@ impl Tmpfs {
         }
     }
 
+    /// Remounts `how` (`ro`, `rw`). A file system with files open for writing cannot
+    /// become read-only, so this retries for a few seconds while a dropped store's
+    /// threads close theirs.
     fn remount(&self, how: &str) {
-        let status = Command::new("mount")
-            .args(["-o", &format!("remount,{how}")])
-            .arg(&self.path)
-            .status()
-            .unwrap();
-        assert!(status.success(), "remount {how}");
+        for _ in 0..50 {
+            let output = Command::new("mount")
+                .args(["-o", &format!("remount,{how}")])
+                .arg(&self.path)
+                .output()
+                .unwrap();
+            if output.status.success() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("could not remount {how}");
     }
 
     /// Writes a file until the disk is full; removing it makes room again.
@@ -71,14 +82,6 @@ impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.path).status();
     }
-}
-
-fn temp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .filter(|name| name.starts_with(".tmp-"))
-        .collect()
 }
 
 /// A stored session holding "old", then an update of 200 KB that cannot fit: the error,

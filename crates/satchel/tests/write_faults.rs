@@ -5,21 +5,12 @@
 //! in place, whole, and the error says its durability is unknown.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+mod common;
 
-use std::path::Path;
-
+use common::temp_files;
 use satchel::{FilesystemStore, Session, SessionStore, SessionStoreExt};
 
 const STEPS: [&str; 5] = ["create-temp", "write", "fsync", "rename", "sync-dir"];
-
-/// Names in `dir` that are temp files (ours begin `.tmp-`).
-fn temp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .filter(|name| name.starts_with(".tmp-"))
-        .collect()
-}
 
 fn file_of(store: &FilesystemStore, session: &Session) -> std::path::PathBuf {
     store.path_of(&session.id().storage_key())

@@ -182,6 +182,15 @@ pub fn unique_suffix() -> String {
         .to_owned()
 }
 
+/// The names of the temp files in a file store's directory (ours begin `.tmp-`).
+pub fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with(".tmp-"))
+        .collect()
+}
+
 /// Fresh SQLite stores, each its own database file under one temp dir.
 #[cfg(feature = "sqlite")]
 pub fn sqlite(dir: &std::path::Path, clock: Clock) -> satchel::SqliteStore {
