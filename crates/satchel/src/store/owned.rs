@@ -2,6 +2,8 @@
 
 use std::future::Future;
 
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
+
 use time::OffsetDateTime;
 
 use super::SessionStore;
@@ -13,6 +15,9 @@ use crate::record::Record;
 /// How many times ending all of a user's sessions looks again: a session rotated to a new
 /// id while the first pass ran is in the index by the second.
 const END_PASSES: usize = 8;
+
+/// How many of a user's sessions are deleted (or, in Redis, loaded) at once.
+pub(crate) const IN_FLIGHT: usize = 16;
 
 /// The sessions of one user, for every [`SessionStore`]: what a "your devices" page and a
 /// credential change need (OWASP ASVS V7). Implemented once, here, on the record-level
@@ -204,9 +209,16 @@ pub(crate) async fn delete_each<S: SessionStore + ?Sized>(
         if targets.is_empty() {
             break;
         }
-        for key in &targets {
-            ended += u64::from(store.delete(key).await?);
-        }
+        // A few deletes in flight at once: a server store overlaps their round trips,
+        // the file store its directory syncs.
+        ended += stream::iter(targets)
+            .map(|key| async move { store.delete(&key).await })
+            .buffer_unordered(IN_FLIGHT)
+            .try_fold(
+                0,
+                |ended, deleted| async move { Ok(ended + u64::from(deleted)) },
+            )
+            .await?;
     }
     Ok(ended)
 }

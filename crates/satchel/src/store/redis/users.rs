@@ -7,6 +7,7 @@
 //! prune) once it is older than [`IN_FLIGHT_SECONDS`], so an entry whose record is still
 //! being written is never dropped.
 
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use redis::Value;
 
 use super::{Node, RedisStore};
@@ -14,7 +15,7 @@ use crate::error::Result;
 use crate::id::StorageKey;
 use crate::owner::UserKey;
 use crate::record::Record;
-use crate::store::owned::{Entry, judge};
+use crate::store::owned::{Entry, IN_FLIGHT, judge};
 
 /// Longer than any write may take (the store's timeout is half a second by default).
 const IN_FLIGHT_SECONDS: i64 = 60;
@@ -38,18 +39,29 @@ impl RedisStore {
         let index = self.index_key(user);
         let members = self.members(&index, &None).await?;
         let (now, mut found, mut stale) = (self.inner.clock.now(), Vec::new(), Vec::new());
-        for (member, added) in members {
-            let Some(key) = StorageKey::parse(&member) else {
-                stale.push(member);
-                continue;
-            };
-            let record = crate::store::SessionStore::load(self, &key).await?;
-            match judge(record, user, now, added < self.now() - IN_FLIGHT_SECONDS) {
-                Entry::Live(record) => found.push((key, record)),
-                Entry::Stale => stale.push(member),
-                Entry::Kept => {}
+        let old_before = self.now() - IN_FLIGHT_SECONDS;
+        // The loads overlap on the multiplexed connection: one round trip's wait for many.
+        let mut loads = stream::iter(members)
+            .map(|(member, added)| async move {
+                let Some(key) = StorageKey::parse(&member) else {
+                    return Ok((member, None, Entry::Stale));
+                };
+                let record = crate::store::SessionStore::load(self, &key).await?;
+                Ok::<_, crate::Error>((
+                    member,
+                    Some(key),
+                    judge(record, user, now, added < old_before),
+                ))
+            })
+            .buffered(IN_FLIGHT);
+        while let Some(loaded) = loads.next().await {
+            match loaded? {
+                (_, Some(key), Entry::Live(record)) => found.push((key, record)),
+                (member, _, Entry::Stale) => stale.push(member),
+                _ => {}
             }
         }
+        drop(loads);
         self.unindex(&index, &stale, &None).await?;
         Ok(found)
     }
@@ -59,16 +71,21 @@ impl RedisStore {
         for node in self.scan_targets().await? {
             let pattern = format!("{}user:*", super::glob_escape(&self.inner.prefix));
             for index in self.scan_names(&pattern, &node).await? {
-                let mut stale = Vec::new();
-                for (member, added) in self.members(&index, &node).await? {
-                    let exists = redis::cmd("EXISTS")
-                        .arg(format!("{}{member}", self.inner.prefix))
-                        .clone();
-                    let old = added < self.now() - IN_FLIGHT_SECONDS;
-                    if old && self.query::<u64>(&exists).await? == 0 {
-                        stale.push(member);
-                    }
-                }
+                let old_before = self.now() - IN_FLIGHT_SECONDS;
+                let old = self.members(&index, &node).await?.into_iter();
+                let stale: Vec<String> = stream::iter(old.filter(|(_, added)| *added < old_before))
+                    .map(|(member, _)| async move {
+                        let exists = redis::cmd("EXISTS")
+                            .arg(format!("{}{member}", self.inner.prefix))
+                            .clone();
+                        Ok::<_, crate::Error>(
+                            (self.query::<u64>(&exists).await? == 0).then_some(member),
+                        )
+                    })
+                    .buffered(IN_FLIGHT)
+                    .try_filter_map(|gone| async move { Ok(gone) })
+                    .try_collect()
+                    .await?;
                 self.unindex(&index, &stale, &node).await?;
             }
         }
