@@ -19,6 +19,15 @@ pub use files::{pickle, session_file};
 use crate::id::{SessionId, StorageKey};
 use crate::id_policy::IdPolicy;
 
+/// One target's check: panics on a finding.
+///
+/// # Example
+/// ```
+/// let check: satchel::fuzzing::Check = satchel::fuzzing::session_id;
+/// check(b"not an id");
+/// ```
+pub type Check = fn(&[u8]);
+
 /// Every target, by the name of its `fuzz/fuzz_targets/<name>.rs` and corpus directory.
 ///
 /// # Example
@@ -28,7 +37,7 @@ use crate::id_policy::IdPolicy;
 ///     assert!(!name.is_empty());
 /// }
 /// ```
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Check); 5] = [
     ("cookie_header", cookie_header),
     ("session_id", session_id),
     ("session_file", session_file),
