@@ -55,6 +55,9 @@ mod error;
 mod expiry;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(all(feature = "fuzzing", unix))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 mod id;
 mod id_policy;

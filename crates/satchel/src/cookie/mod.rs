@@ -11,4 +11,6 @@ mod header;
 #[cfg(feature = "cookie-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cookie-store")))]
 pub use client::{CookieSessions, Key, MAX_COOKIE_BYTES, MIN_KEY_BYTES, Protection, Revocations};
+#[cfg(feature = "fuzzing")]
+pub(crate) use client::{open_envelope, seal_envelope};
 pub use config::CookieConfig;

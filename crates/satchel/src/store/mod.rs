@@ -153,6 +153,8 @@ pub use any::AnyStore;
 pub(crate) use erased::ErasedStore;
 #[cfg(all(feature = "fs", unix))]
 pub use fs::FilesystemStore;
+#[cfg(all(feature = "fuzzing", unix))]
+pub(crate) use fs::codecs;
 #[cfg(all(feature = "werkzeug", unix))]
 #[cfg_attr(docsrs, doc(cfg(feature = "werkzeug")))]
 pub use fs::{LockedFile, WerkzeugFiles};

@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 pub use envelope::Protection;
+#[cfg(feature = "fuzzing")]
+pub(crate) use envelope::{open as open_envelope, seal as seal_envelope};
 pub use key::{Key, MIN_KEY_BYTES};
 pub use revocations::Revocations;
 

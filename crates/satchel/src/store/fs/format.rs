@@ -230,6 +230,24 @@ mod tests {
         assert_eq!(back, record);
     }
 
+    /// fuzz/artifacts/session_file: without serde_json's `float_roundtrip`, this number
+    /// read one ulp off, and read differently again once written back.
+    #[test]
+    fn numbers_past_u64_read_back_as_written() {
+        let file = br#"{"satchel":1,"data":{"big":184467442073709553615},"created_at":0}"#;
+        let record = SatchelFormat.decode(file, SystemTime::now()).unwrap();
+        // Rust's own parser rounds correctly.
+        let exact: f64 = "184467442073709553615".parse().unwrap();
+        assert_eq!(record.data["big"].as_f64(), Some(exact));
+        let (bytes, _) = SatchelFormat
+            .encode(&record, OffsetDateTime::now_utc())
+            .unwrap();
+        assert_eq!(
+            SatchelFormat.decode(&bytes, SystemTime::now()).unwrap(),
+            record
+        );
+    }
+
     #[test]
     fn garbage_and_other_versions_are_corrupt() {
         for bad in [

@@ -15,6 +15,8 @@ use crate::owner::UserKey;
 use crate::record::Record;
 
 mod atomic;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod codecs;
 mod directory;
 mod files;
 mod format;

@@ -40,10 +40,12 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Map<String, Value>, String> {
         nodes_left: MAX_NODES,
         budget: Budget::new(),
     };
-    match expansion.copy_out(unpickled.root, 0)? {
-        Value::Object(data) => Ok(data),
-        _ => Err("the pickle does not hold a dict".into()),
-    }
+    // The root is the session's own map, never a value: it is not tagged (`encode` writes
+    // its entries as they are), and an int or bytes, whose JSON is an object, is no dict.
+    let Object::Dict(pairs) = &unpickled.objects[unpickled.root] else {
+        return Err("the pickle does not hold a dict".into());
+    };
+    expansion.entries(pairs, 0)
 }
 
 /// A pickle (protocol 3) of the session data, which Python 3 reads as a plain dict.
@@ -94,10 +96,7 @@ impl Expansion<'_> {
                     .collect::<Result<_, _>>()?,
             ),
             Object::Dict(pairs) => {
-                let dict = pairs
-                    .iter()
-                    .map(|&(key, value)| self.entry(key, value, depth))
-                    .collect::<Result<_, _>>()?;
+                let dict = self.entries(pairs, depth)?;
                 // A dict that looks like a tag must not be written back as what it tags.
                 if tag_of(&dict).is_some() {
                     tagged(DICT_TAG, Value::Object(dict))
@@ -107,6 +106,17 @@ impl Expansion<'_> {
             }
             Object::Builtin(_) => return Err("the pickle holds a function, not data".into()),
         })
+    }
+
+    fn entries(
+        &mut self,
+        pairs: &[(usize, usize)],
+        depth: usize,
+    ) -> Result<Map<String, Value>, String> {
+        pairs
+            .iter()
+            .map(|&(key, value)| self.entry(key, value, depth))
+            .collect()
     }
 
     fn entry(&mut self, key: usize, value: usize, depth: usize) -> Result<(String, Value), String> {
@@ -331,6 +341,22 @@ mod tests {
         pickle.extend_from_slice(b"es.");
         let err = unpickle(&pickle).err().unwrap();
         assert!(err.contains("more than"), "{err}");
+    }
+
+    /// fuzz/artifacts/pickle: a session whose one key is a tag's name was read back
+    /// wrapped in `__dict__`, and a pickled int or bytes (JSON objects) read as a session.
+    #[test]
+    fn the_root_dict_is_never_a_tag() {
+        let data = json!({"__int__": "123456789012345678901234567890"});
+        let map = data.as_object().unwrap();
+        assert_eq!(decode(&encode(map).unwrap()).unwrap(), *map);
+        for root in [
+            Pickle::Int(BigInt::from(u128::MAX)),
+            Pickle::Bytes(vec![0, 255]),
+        ] {
+            let pickle = serde_pickle::value_to_vec(&root, SerOptions::new()).unwrap();
+            assert!(decode(&pickle).is_err(), "{root:?}");
+        }
     }
 
     #[test]
