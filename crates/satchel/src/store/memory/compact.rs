@@ -22,6 +22,8 @@ pub(super) struct Compact {
     expires_at: Option<OffsetDateTime>,
     // Boxed: most sessions have no owner, and this keeps them a pointer's width.
     owner: Option<Box<Owner>>,
+    /// [`Compact::weight`], kept so that a save costs only what it changes to weigh.
+    weight: u32,
 }
 
 impl Compact {
@@ -32,12 +34,15 @@ impl Compact {
             .iter()
             .map(|(key, value)| (Box::from(key.as_str()), value.clone()))
             .collect();
-        Self {
+        let mut compact = Self {
             data,
             created_at: record.created_at,
             expires_at: record.expires_at,
             owner: record.owner.clone().map(Box::new),
-        }
+            weight: 0,
+        };
+        compact.weight = clamp(compact.measure());
+        compact
     }
 
     pub(super) fn to_record(&self) -> Record {
@@ -63,7 +68,19 @@ impl Compact {
     }
 
     /// What [`Record::apply`] does, on the sorted pairs.
+    #[cfg(test)]
     pub(super) fn apply(&mut self, changes: &Changes) {
+        let weight = self.weight_after(changes);
+        self.apply_weighed(changes, weight);
+    }
+
+    /// [`Compact::apply`], given the [`Compact::weight_after`] the caller computed.
+    pub(super) fn apply_weighed(&mut self, changes: &Changes, weight: usize) {
+        self.weight = clamp(weight);
+        self.apply_data(changes);
+    }
+
+    fn apply_data(&mut self, changes: &Changes) {
         self.expires_at = changes.expires_at;
         if let Some(owner) = &changes.owner {
             self.owner = owner.clone().map(Box::new);
@@ -125,6 +142,11 @@ fn value_weight(value: &Value) -> usize {
     }
 }
 
+/// A weight as kept: records are far below 4 GiB (the limits cap them at 1.5 MiB of JSON).
+fn clamp(weight: usize) -> u32 {
+    u32::try_from(weight).unwrap_or(u32::MAX)
+}
+
 fn owner_weight(owner: Option<&Owner>) -> usize {
     owner.map_or(0, |owner| {
         owner.user().as_str().len() + owner.label().map_or(0, str::len)
@@ -138,6 +160,11 @@ fn entry_weight(key: &str, value: &Value) -> usize {
 impl Compact {
     /// About how many bytes this record takes in the store.
     pub(super) fn weight(&self) -> usize {
+        self.weight as usize
+    }
+
+    /// [`Compact::weight`], counted afresh.
+    fn measure(&self) -> usize {
         RECORD_OVERHEAD
             + owner_weight(self.owner.as_deref())
             + self
@@ -264,6 +291,7 @@ mod tests {
             compact.apply(&changes);
             assert_eq!(compact.to_record(), expected, "{changes:?}");
             assert_eq!(compact.weight(), predicted, "{changes:?}");
+            assert_eq!(compact.measure(), predicted, "{changes:?}");
         }
     }
 }

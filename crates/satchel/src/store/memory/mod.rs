@@ -174,34 +174,51 @@ impl MemoryStore {
         self.bytes.load(Ordering::Relaxed)
     }
 
-    /// Makes room for a record that grows from `before` to `after` bytes, or says there
-    /// is none; called under the record's shard lock, which `map` is. Expired records are
-    /// swept before giving up.
-    fn reserve(
+    /// Counts a record that goes from `before` to `after` bytes, if the limit allows;
+    /// `false`, counting nothing, when it does not.
+    fn resize(&self, before: usize, after: usize) -> bool {
+        if after <= before {
+            self.bytes.fetch_sub(before - after, Ordering::Relaxed);
+            return true;
+        }
+        let grow = after - before;
+        // Two shards may both pass this check at once and overshoot by one record each:
+        // an estimate's bound, not an allocator's.
+        if self.bytes().saturating_add(grow) > self.max_bytes {
+            return false;
+        }
+        self.bytes.fetch_add(grow, Ordering::Relaxed);
+        true
+    }
+
+    /// [`MemoryStore::resize`], sweeping expired records first when the store is full;
+    /// called under `key`'s shard lock, which `map` is.
+    fn make_room(
         &self,
         map: &mut Shard,
         key: &StorageKey,
         before: usize,
         after: usize,
     ) -> Result<()> {
-        if after <= before {
-            self.bytes.fetch_sub(before - after, Ordering::Relaxed);
+        if self.resize(before, after) {
             return Ok(());
         }
-        let grow = after - before;
-        let fits = |bytes: usize| bytes.saturating_add(grow) <= self.max_bytes;
-        if !fits(self.bytes()) {
-            self.sweep_expired(map, key);
+        self.sweep_expired(map, key);
+        if self.resize(before, after) {
+            return Ok(());
         }
-        // Two shards may both pass this check at once and overshoot by one record each:
-        // an estimate's bound, not an allocator's.
-        if !fits(self.bytes()) {
-            return Err(Error::StoreFull {
-                limit: self.max_bytes,
-            });
+        Err(Error::StoreFull {
+            limit: self.max_bytes,
+        })
+    }
+
+    /// Applies `changes` to `key`'s record, already counted at `weight` bytes.
+    fn apply_to(&self, key: &StorageKey, record: &mut Compact, changes: &Changes, weight: usize) {
+        let before = changes.owner.as_ref().and(record.owner().cloned());
+        record.apply_weighed(changes, weight);
+        if let Some(after) = &changes.owner {
+            self.users.moved(key, before.as_ref(), after.as_ref());
         }
-        self.bytes.fetch_add(grow, Ordering::Relaxed);
-        Ok(())
     }
 
     /// Removes the expired records of every shard, at most once a second (a full store
@@ -321,7 +338,7 @@ impl SessionStore for MemoryStore {
         }
         let compact = Compact::new(record);
         let before = map.get(key).map_or(0, Compact::weight);
-        self.reserve(&mut map, key, before, compact.weight())?;
+        self.make_room(&mut map, key, before, compact.weight())?;
         let replaced = map.insert(key.clone(), compact);
         let before = replaced.as_ref().and_then(Compact::owner);
         self.users.moved(key, before, record.owner.as_ref());
@@ -335,19 +352,20 @@ impl SessionStore for MemoryStore {
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
         let mut map = self.records(key);
         let now = self.clock.now();
-        let Some(record) = map.get(key).filter(|record| !record.is_expired(now)) else {
+        let Some(record) = map.get_mut(key).filter(|record| !record.is_expired(now)) else {
             return Ok(false);
         };
         let (weight, weight_after) = (record.weight(), record.weight_after(changes));
-        self.reserve(&mut map, key, weight, weight_after)?;
-        let Some(record) = map.get_mut(key) else {
-            return Ok(false); // not reached: reserve's sweep keeps `key`
-        };
-        let before = changes.owner.as_ref().and(record.owner().cloned());
-        record.apply(changes);
-        if let Some(after) = &changes.owner {
-            self.users.moved(key, before.as_ref(), after.as_ref());
+        if self.resize(weight, weight_after) {
+            self.apply_to(key, record, changes, weight_after);
+            return Ok(true);
         }
+        // Full: sweep, then look the record up again.
+        self.make_room(&mut map, key, weight, weight_after)?;
+        let Some(record) = map.get_mut(key) else {
+            return Ok(false); // not reached: the sweep keeps `key`
+        };
+        self.apply_to(key, record, changes, weight_after);
         Ok(true)
     }
 
