@@ -148,8 +148,18 @@ async fn hostile_cookies_and_unknown_ids_create_and_adopt_nothing() {
             refused(app, "GET", "/read", cookie).await;
             refused(app, "POST", "/logout", cookie).await;
         }
+        // Logouts with no cookie at all: nothing to end, nothing to make.
+        for _ in 0..HOSTILE {
+            let response = common::send(app, "POST", "/logout", None, "").await;
+            assert_eq!(response.status(), 200);
+            let set = set_cookie_header(&response);
+            assert!(
+                set.as_deref().is_none_or(|c| c.starts_with("session_id=;")),
+                "{set:?}"
+            );
+        }
         println!(
-            "{name}: {} hostile cookies and {} never-issued ids (read and logged out): 0 error pages, 0 sessions created, 0 adopted",
+            "{name}: {} hostile cookies, {} never-issued ids (read and logged out) and {HOSTILE} anonymous logouts: 0 error pages, 0 sessions created, 0 adopted",
             hostile.len(),
             unknown.len()
         );
