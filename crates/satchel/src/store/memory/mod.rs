@@ -178,7 +178,7 @@ impl MemoryStore {
     /// `false`, counting nothing, when it does not.
     fn resize(&self, before: usize, after: usize) -> bool {
         if after <= before {
-            self.bytes.fetch_sub(before - after, Ordering::Relaxed);
+            self.uncount(before - after);
             return true;
         }
         let grow = after - before;
@@ -241,7 +241,7 @@ impl MemoryStore {
             map.retain(|stored, record| {
                 let keep = stored == key || !record.is_expired(now);
                 if !keep {
-                    self.bytes.fetch_sub(record.weight(), Ordering::Relaxed);
+                    self.uncount(record.weight());
                     self.users.moved(stored, record.owner(), None);
                 }
                 keep
@@ -259,10 +259,22 @@ impl MemoryStore {
         }
     }
 
+    /// Takes `bytes` off the count, never below zero: a count that wrapped would read as
+    /// a full store for good.
+    fn uncount(&self, bytes: usize) {
+        if bytes > 0 {
+            let _ = self
+                .bytes
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                    Some(count.saturating_sub(bytes))
+                });
+        }
+    }
+
     /// Counts a removed record out.
     fn release(&self, removed: Option<&Compact>) {
         if let Some(record) = removed {
-            self.bytes.fetch_sub(record.weight(), Ordering::Relaxed);
+            self.uncount(record.weight());
         }
     }
 
@@ -410,7 +422,7 @@ impl SessionStore for MemoryStore {
             map.retain(|key, record| {
                 let keep = !record.is_expired(now);
                 if !keep {
-                    self.bytes.fetch_sub(record.weight(), Ordering::Relaxed);
+                    self.uncount(record.weight());
                     self.users.moved(key, record.owner(), None);
                 }
                 keep
