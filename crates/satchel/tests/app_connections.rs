@@ -78,14 +78,7 @@ async fn postgres_store_uses_the_apps_pool_and_keeps_it() {
         .unwrap()
         .with_timeout(Duration::from_secs(2))
         .unwrap();
-    let mut session = store.new_session().unwrap();
-    session.insert("user", "alice").unwrap();
-    store.save(&mut session).await.unwrap();
-    let again = store.get(session.id().as_str()).await.unwrap();
-    assert_eq!(
-        again.get::<String>("user").unwrap().as_deref(),
-        Some("alice")
-    );
+    common::alice_reads_back(&store).await;
     assert!(
         pool.status().size >= 1,
         "the store did not use the app's pool"

@@ -104,14 +104,7 @@ fn child_round_trips_a_session() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let store = PostgresStore::new(&url).unwrap();
-        let mut session = store.new_session().unwrap();
-        session.insert("user", "alice").unwrap();
-        store.save(&mut session).await.unwrap();
-        let again = store.get(session.id().as_str()).await.unwrap();
-        assert_eq!(
-            again.get::<String>("user").unwrap().as_deref(),
-            Some("alice")
-        );
+        common::alice_reads_back(&store).await;
         assert!(!store.list().await.unwrap().is_empty());
     });
 }

@@ -182,6 +182,20 @@ pub fn unique_suffix() -> String {
         .to_owned()
 }
 
+/// Saves a session holding `user: alice` in `store` and asserts it reads back; returns it.
+pub async fn alice_reads_back<S: satchel::SessionStore>(store: &S) -> satchel::Session {
+    use satchel::SessionStoreExt as _;
+    let mut session = store.new_session().unwrap();
+    session.insert("user", "alice").unwrap();
+    store.save(&mut session).await.unwrap();
+    let again = store.get(session.id().as_str()).await.unwrap();
+    assert_eq!(
+        again.get::<String>("user").unwrap().as_deref(),
+        Some("alice")
+    );
+    session
+}
+
 /// The names of the temp files in a file store's directory (ours begin `.tmp-`).
 pub fn temp_files(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
