@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::own_postgres::OwnPostgres;
-use satchel::{PostgresStore, SessionStore as _, SessionStoreExt as _};
+use satchel::{PostgresStore, SessionStore as _};
 
 #[allow(clippy::disallowed_methods)] // test fixtures, not session files
 fn write(path: &Path, text: &str) {
