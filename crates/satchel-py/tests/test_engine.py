@@ -63,3 +63,22 @@ def test_the_runtime_is_made_again_in_a_forked_child(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert store.get(session.sid) == {"parent": True, "child": True}
+
+
+def test_a_forked_child_never_draws_its_parents_ids():
+    # The engine draws ids from a per-thread block of OS randomness; a child starts with
+    # a copy of that block and must throw it away, or parent and child would repeat ids.
+    satchel.generate_key()  # the parent now holds a partly used block
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(writer, " ".join(satchel.generate_key() for _ in range(8)).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    parents = {satchel.generate_key() for _ in range(8)}
+    with os.fdopen(reader) as pipe:
+        childs = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    assert len(childs) == 8 and not parents & childs

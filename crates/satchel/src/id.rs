@@ -51,7 +51,7 @@ impl SessionId {
     /// ```
     pub fn generate() -> Result<Self> {
         let mut bytes = [0u8; RANDOM_BYTES];
-        getrandom::fill(&mut bytes).map_err(std::io::Error::from)?;
+        crate::random::fill(&mut bytes)?;
         Ok(Self(URL_SAFE_NO_PAD.encode(bytes).into()))
     }
 

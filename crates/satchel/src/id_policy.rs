@@ -119,7 +119,7 @@ impl IdPolicy {
             #[cfg(feature = "werkzeug")]
             Shape::Werkzeug => {
                 let mut bytes = [0u8; 20];
-                getrandom::fill(&mut bytes).map_err(std::io::Error::from)?;
+                crate::random::fill(&mut bytes)?;
                 Ok(SessionId::from_checked(hex::encode(bytes)))
             }
         }

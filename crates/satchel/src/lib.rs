@@ -61,6 +61,7 @@ pub mod fuzzing;
 mod handle;
 mod id;
 mod id_policy;
+mod key_set;
 mod limits;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
@@ -69,8 +70,10 @@ pub mod metrics;
 mod metrics;
 pub mod middleware;
 mod owner;
+mod random;
 mod record;
 mod session;
+mod spans;
 pub mod store;
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]

@@ -1,7 +1,6 @@
 //! The session: a map of JSON values that knows what changed.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +12,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::id::{SessionId, StorageKey};
 use crate::id_policy::IdPolicy;
+use crate::key_set::KeySet;
 use crate::limits::{self, Limits, Tally};
 use crate::owner::Owner;
 use crate::record::Record;
@@ -46,7 +46,7 @@ pub struct Session {
     state: State,
     is_modified: bool,
     cleared: bool,
-    touched: BTreeSet<String>,
+    touched: KeySet,
     /// The current id's storage key, as the store that loaded the session computed it:
     /// a save then needs no second SHA-256.
     key: Option<(IdPolicy, StorageKey)>,
@@ -120,7 +120,7 @@ impl Session {
             state: State::New,
             is_modified: false,
             cleared: false,
-            touched: BTreeSet::new(),
+            touched: KeySet::default(),
             key: None,
             limits: Limits::default(),
             tally: Tally::default(),
@@ -665,7 +665,7 @@ impl Session {
             owner: self.owner_changed.then(|| self.owner.clone()),
             ..Changes::default()
         };
-        for key in &self.touched {
+        for key in self.touched.iter() {
             match self.data.get(key) {
                 Some(value) => {
                     changes.set.insert(key.clone(), value.clone());

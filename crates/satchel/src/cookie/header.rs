@@ -14,24 +14,54 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 ///
 /// As RFC 6265 §5.4 sends them: `name=value` pairs split by `;`, each trimmed of spaces and
 /// tabs; pairs without `=` or with an empty name are skipped, as the `cookie` crate does.
+/// A scan over bytes: only a value under our name is checked for UTF-8 (the store or the
+/// envelope refuses any byte an id or a sealed session cannot hold), so the other cookies
+/// of a long header cost a search for `;` and `=`, not a decoding.
 pub(super) fn find<'h>(headers: &'h HeaderMap, name: &str) -> (Option<&'h str>, bool) {
-    // UTF-8 rather than `to_str`'s visible-ASCII check: the store or the envelope refuses
-    // any byte an id or a sealed session cannot hold, and `split` on `str` runs on memchr.
     let mut pairs = headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|value| std::str::from_utf8(value.as_bytes()).ok())
-        .flat_map(|line| line.split(';'))
+        .flat_map(|line| Pairs(line.as_bytes()))
         .filter_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (trim(key) == name).then(|| trim(value))
+            let eq = memchr::memchr(b'=', pair)?;
+            let (key, value) = (&pair[..eq], &pair[eq + 1..]);
+            if trim(key) != name.as_bytes() {
+                return None;
+            }
+            std::str::from_utf8(trim(value)).ok()
         });
     let first = pairs.next();
     (first, first.is_some() && pairs.next().is_some())
 }
 
-fn trim(text: &str) -> &str {
-    text.trim_matches(|c| c == ' ' || c == '\t')
+/// The `;`-separated pairs of one line, found with `memchr` (a cookie line of several
+/// sealed cookies runs to kilobytes).
+struct Pairs<'h>(&'h [u8]);
+
+impl<'h> Iterator for Pairs<'h> {
+    type Item = &'h [u8];
+
+    fn next(&mut self) -> Option<&'h [u8]> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let (pair, rest) = match memchr::memchr(b';', self.0) {
+            Some(at) => (&self.0[..at], &self.0[at + 1..]),
+            None => (self.0, &[][..]),
+        };
+        self.0 = rest;
+        Some(pair)
+    }
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let blank = |byte: &u8| *byte == b' ' || *byte == b'\t';
+    let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |last| last + 1);
+    &bytes[start..end]
 }
 
 /// The attributes of one `Set-Cookie` line besides name and value.
@@ -129,6 +159,14 @@ mod tests {
         headers
     }
 
+    fn try_headers(lines: &[&str]) -> Option<HeaderMap> {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(COOKIE, line.parse().ok()?);
+        }
+        Some(headers)
+    }
+
     /// What the `cookie` crate finds in the same headers.
     fn oracle(headers: &HeaderMap, name: &str) -> Vec<String> {
         headers
@@ -173,6 +211,38 @@ mod tests {
             http::HeaderValue::from_bytes(b"session_id=\xff").unwrap(),
         );
         assert_eq!(find(&headers, "session_id"), (None, false));
+    }
+
+    #[test]
+    fn another_cookies_bad_bytes_do_not_hide_ours() {
+        // The `cookie` crate drops the whole line; one broken cookie of another app on the
+        // same domain should not log the visitor out.
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            http::HeaderValue::from_bytes(b"other=\xff; session_id=abc").unwrap(),
+        );
+        assert_eq!(find(&headers, "session_id"), (Some("abc"), false));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_cookie_crate_on_visible_ascii(
+            // Pairs made of our name, near misses and odd spacing, so matches are common.
+            lines in proptest::collection::vec(
+                "((session_id|a|x y| a |\ta|)[ \t]?(=[ -:<-~\t]{0,12})?;[ ]?){0,5}",
+                1..4,
+            )
+        ) {
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let Some(headers) = try_headers(&lines) else { return Ok(()) };
+            for name in ["session_id", "a", "x y"] {
+                let expected = oracle(&headers, name);
+                let (first, more) = find(&headers, name);
+                proptest::prop_assert_eq!(first, expected.first().map(String::as_str));
+                proptest::prop_assert_eq!(more, expected.len() > 1);
+            }
+        }
     }
 
     #[test]

@@ -8,13 +8,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Notify;
-use tracing::Instrument as _;
 
 use crate::error::{Error, Result};
 use crate::expiry::Expiry;
 use crate::limits::Limits;
 use crate::middleware::Loader;
 use crate::session::Session;
+use crate::spans::in_span;
 use crate::store::{AnyStore, SessionStore};
 
 mod users;
@@ -60,14 +60,13 @@ struct Shared {
     returned: Notify,
 }
 
-// One slot per request, never in a collection: boxing the session would only add an
-// allocation to every request.
-#[allow(clippy::large_enum_variant)]
 enum Slot {
     /// Not read yet: the cookie's value, kept until a load succeeds so that a retry after
     /// a store error finds the same session instead of a fresh one.
     Unloaded(Option<String>),
-    Ready(Session),
+    /// Boxed: the session moves between the slot, a guard and the commit step several
+    /// times a request, and a box moves as one pointer.
+    Ready(Box<Session>),
     /// A guard holds it.
     Lent,
     /// The middleware took it to save it with the response.
@@ -149,7 +148,7 @@ impl SessionHandle {
         if let Some(session) = self.lend()? {
             return Ok(self.guard(session));
         }
-        let session = self.fetch(cookie).await?.with_limits(self.shared.limits);
+        let session = Box::new(self.fetch(cookie).await?.with_limits(self.shared.limits));
         let mut slot = self.slot();
         if matches!(*slot, Slot::Committed) {
             return Err(Error::SessionClosed);
@@ -306,7 +305,7 @@ impl SessionHandle {
 
     /// The session if some handler loaded it, for the middleware's commit step; waits for
     /// a guard that is still alive (held by a task the handler spawned).
-    pub(crate) async fn take_for_commit(&self) -> Option<Session> {
+    pub(crate) async fn take_for_commit(&self) -> Option<Box<Session>> {
         loop {
             {
                 let mut slot = self.slot();
@@ -329,7 +328,7 @@ impl SessionHandle {
     }
 
     /// Takes the loaded session out for a guard; `None` when it is not loaded yet.
-    fn lend(&self) -> Result<Option<Session>> {
+    fn lend(&self) -> Result<Option<Box<Session>>> {
         let mut slot = self.slot();
         match std::mem::replace(&mut *slot, Slot::Lent) {
             Slot::Ready(session) => Ok(Some(session)),
@@ -345,7 +344,7 @@ impl SessionHandle {
         }
     }
 
-    fn guard(&self, session: Session) -> SessionGuard {
+    fn guard(&self, session: Box<Session>) -> SessionGuard {
         SessionGuard {
             session: Some(session),
             shared: Arc::clone(&self.shared),
@@ -357,10 +356,7 @@ impl SessionHandle {
         let Some(cookie) = cookie else {
             return loader.fresh();
         };
-        let session = loader
-            .open(&cookie)
-            .instrument(tracing::debug_span!("satchel.load"))
-            .await?;
+        let session = in_span!(DEBUG, "satchel.load", loader.open(&cookie))?;
         if session.is_stored() && self.shared.expiry.is_expired(&session, loader.now()) {
             tracing::debug!("session past its absolute timeout; starting a fresh session");
             return loader.fresh();
@@ -393,7 +389,7 @@ impl fmt::Debug for SessionHandle {
 #[must_use = "the session is given back when the guard is dropped"]
 pub struct SessionGuard {
     /// `Some` from construction until `drop`.
-    session: Option<Session>,
+    session: Option<Box<Session>>,
     shared: Arc<Shared>,
 }
 

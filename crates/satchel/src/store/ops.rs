@@ -2,14 +2,13 @@
 
 use std::future::Future;
 
-use tracing::Instrument as _;
-
 use super::SessionStore;
 use super::save::{self, SaveOutcome};
 use crate::error::Result;
 use crate::id::SessionId;
 use crate::metrics::{self, Meters, Timer};
 use crate::session::Session;
+use crate::spans::in_span;
 
 /// werkzeug's `SessionStore` operations for every [`SessionStore`]: implemented once, here,
 /// for all stores, so no store can change what they mean.
@@ -214,9 +213,7 @@ pub(crate) async fn save<S: SessionStore + ?Sized>(
     meters: &Meters,
 ) -> Result<SaveOutcome> {
     let timer = Timer::start();
-    let saved = save::save(store, session)
-        .instrument(tracing::debug_span!("satchel.save"))
-        .await;
+    let saved = in_span!(DEBUG, "satchel.save", save::save(store, session));
     metrics::saved(store, meters, &saved, timer);
     saved
 }
