@@ -121,3 +121,91 @@ async fn prune_leaves_no_index_entry_past_its_session() {
     assert_eq!(store.sessions_of(&alice).await.unwrap().len(), 2);
     assert_eq!(store.end_sessions_of(&alice, None).await.unwrap(), 2);
 }
+
+/// Redis' own TTL follows the session's expiry in five-minute steps (kept in `m:ttl`), so
+/// most saves of a sliding session leave it alone; it is set again after any gap, and goes
+/// with the expiry.
+#[tokio::test]
+async fn the_key_ttl_moves_in_steps_and_follows_the_expiry() {
+    use satchel::Record;
+    use time::{Duration, OffsetDateTime};
+
+    let Some(stores) = common::RedisStores::server() else {
+        return;
+    };
+    let prefix = format!("satchel-ttl:{}:", std::process::id());
+    let store = stores.fresh(Clock::system()).with_prefix(prefix.clone());
+    let key = SessionId::generate().unwrap().storage_key();
+    let client = redis::Client::open(
+        std::env::var("SATCHEL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+    )
+    .unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let name = format!("{prefix}{key}");
+    let expire_time = |raw: &mut redis::aio::MultiplexedConnection| {
+        let mut raw = raw.clone();
+        let name = name.clone();
+        async move {
+            let at: i64 = redis::cmd("EXPIRETIME")
+                .arg(&name)
+                .query_async(&mut raw)
+                .await
+                .unwrap();
+            let ttl: Option<i64> = redis::cmd("HGET")
+                .arg(&name)
+                .arg("m:ttl")
+                .query_async(&mut raw)
+                .await
+                .unwrap();
+            (at, ttl)
+        }
+    };
+    let change_expiry = |at: Option<OffsetDateTime>| Changes {
+        expires_at: at,
+        ..Changes::default()
+    };
+
+    // An hour on, just past the start of a step, so ten seconds more stay in it.
+    let hour_on = OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let start = hour_on - (hour_on + 60).rem_euclid(300) + 1;
+    let at = OffsetDateTime::from_unix_timestamp(start).unwrap();
+    let record = Record {
+        expires_at: Some(at),
+        ..Record::new()
+    };
+    assert!(store.create(&key, &record).await.unwrap());
+    let (dropped, kept) = expire_time(&mut raw).await;
+    assert_eq!(kept, Some(dropped), "m:ttl is the key's drop time");
+    assert!(dropped >= start + 60 && dropped % 300 == 0);
+
+    // A later deadline in the same step: the TTL stays, the expiry moves.
+    assert!(
+        store
+            .update(&key, &change_expiry(Some(at + Duration::seconds(10))))
+            .await
+            .unwrap()
+    );
+    assert_eq!(expire_time(&mut raw).await.0, dropped);
+    let loaded = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(loaded.expires_at, Some(at + Duration::seconds(10)));
+
+    // A day later: the TTL moves with it.
+    let later = at + Duration::days(1);
+    assert!(
+        store
+            .update(&key, &change_expiry(Some(later)))
+            .await
+            .unwrap()
+    );
+    let (moved, kept) = expire_time(&mut raw).await;
+    assert_eq!(kept, Some(moved));
+    assert!(moved >= later.unix_timestamp() + 60 && moved < later.unix_timestamp() + 360);
+
+    // No expiry: no TTL and no m:ttl; then an expiry again sets both.
+    assert!(store.update(&key, &change_expiry(None)).await.unwrap());
+    assert_eq!(expire_time(&mut raw).await, (-1, None));
+    assert!(store.update(&key, &change_expiry(Some(at))).await.unwrap());
+    assert_eq!(expire_time(&mut raw).await, (dropped, Some(dropped)));
+
+    assert!(store.delete(&key).await.unwrap());
+}

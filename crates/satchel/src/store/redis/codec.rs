@@ -1,6 +1,6 @@
 //! How a session is laid out in its Redis hash: `d:<name>` holds each value as JSON text,
-//! `m:created` and `m:expires` the times in unix seconds, `m:owner` and `m:label` the
-//! session's user, when it has one.
+//! `m:created` and `m:expires` the times in unix seconds, `m:ttl` when Redis may drop the
+//! key, `m:owner` and `m:label` the session's user, when it has one.
 
 use std::collections::HashMap;
 
@@ -12,18 +12,36 @@ use crate::error::{Error, Result};
 use crate::owner::Owner;
 use crate::record::Record;
 
-/// Redis drops a key this long after its expiry: our clock judges expiry, and a Redis clock
-/// running up to this much ahead of it must never delete a session we still call live.
+/// Redis drops a key at least this long after its expiry: our clock judges expiry, and a
+/// Redis clock running up to this much ahead of it must never delete a session we still
+/// call live.
 const TTL_GRACE_SECONDS: i64 = 60;
+
+/// The drop time is rounded up to a multiple of this, and kept in `m:ttl`: a session whose
+/// idle deadline moves on every save moves its key's TTL (an `EXPIREAT`, about a sixth of
+/// a save's cost on the Redis server) once in five minutes. Expiry itself is judged by
+/// `m:expires`; a key only lingers in Redis up to six minutes past it.
+const TTL_STEP_SECONDS: i64 = 300;
 
 pub(super) fn expiry_args(
     invocation: &mut ScriptInvocation<'_>,
     expires_at: Option<OffsetDateTime>,
 ) {
     match expires_at.map(OffsetDateTime::unix_timestamp) {
-        Some(at) => invocation.arg(at).arg(at.saturating_add(TTL_GRACE_SECONDS)),
+        Some(at) => invocation.arg(at).arg(drop_time(at)),
         None => invocation.arg("").arg(""),
     };
+}
+
+/// When Redis may drop the key of a session that expires at `at` (unix seconds).
+fn drop_time(at: i64) -> i64 {
+    let earliest = at.saturating_add(TTL_GRACE_SECONDS);
+    let past_step = earliest.rem_euclid(TTL_STEP_SECONDS);
+    if past_step == 0 {
+        earliest
+    } else {
+        earliest.saturating_add(TTL_STEP_SECONDS - past_step)
+    }
 }
 
 /// The `m:owner` and `m:label` field, value pairs of `owner`.
@@ -96,6 +114,22 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
             .collect()
+    }
+
+    #[test]
+    fn the_drop_time_is_a_step_past_the_grace() {
+        assert_eq!(drop_time(0), 300);
+        assert_eq!(drop_time(240), 300);
+        assert_eq!(drop_time(241), 600);
+        assert_eq!(drop_time(-400), -300);
+        assert!(drop_time(i64::MAX) >= i64::MAX - TTL_STEP_SECONDS);
+        for at in [1_796_158_598, 1_796_158_599, 1_796_162_198] {
+            let drop = drop_time(at);
+            assert!(
+                drop >= at + TTL_GRACE_SECONDS && drop < at + TTL_GRACE_SECONDS + TTL_STEP_SECONDS
+            );
+            assert_eq!(drop % TTL_STEP_SECONDS, 0);
+        }
     }
 
     #[test]

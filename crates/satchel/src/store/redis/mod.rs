@@ -35,12 +35,14 @@ const SCAN_BATCH: usize = 500;
 ///
 /// - A session lives under `{prefix}{storage key}` (the prefix defaults to `satchel:`), as
 ///   a hash: `d:<name>` holds each value as JSON text, `m:created` and `m:expires` the
-///   times in unix seconds (`m:expires` absent for a session without expiry).
+///   times in unix seconds (`m:expires` absent for a session without expiry), `m:ttl`
+///   the drop time Redis was given.
 /// - `create`, `update` and `delete_expired` are Lua scripts, so each check-and-write is
 ///   one atomic step: saving sets and deletes only the fields a request changed, so
 ///   concurrent requests that change different keys all survive.
 /// - Expiry is judged by the store's [`Clock`], passed to every script; Redis' own TTL
-///   (the expiry plus 60 s) only collects what nobody prunes.
+///   (the expiry plus 60 s, rounded up to five minutes so that most saves need not move
+///   it) only collects what nobody prunes.
 /// - One key per session keeps every script on one cluster slot. A prefix with a
 ///   `{hash tag}` would put every session on one slot: leave braces out of it.
 /// - The connection is made on first use and remade by itself after Redis restarts. Each
