@@ -8,7 +8,7 @@ const FEW: usize = 32;
 
 /// A sorted set of keys, with no allocation beyond the keys' own for the one or two keys
 /// a request usually changes (a `BTreeSet` allocates a node of 280 bytes for its first).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub(crate) enum KeySet {
     #[default]
     Empty,
@@ -55,6 +55,13 @@ impl KeySet {
     }
 }
 
+impl std::fmt::Debug for KeySet {
+    // As a set, whichever form holds it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +77,7 @@ mod tests {
                 expected.insert(key);
             }
             assert!(set.iter().eq(expected.iter()), "{count} keys");
+            assert_eq!(format!("{set:?}"), format!("{expected:?}"));
             set.clear();
             assert_eq!(set.iter().count(), 0);
         }
