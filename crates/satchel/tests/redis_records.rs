@@ -17,11 +17,7 @@ async fn a_hash_without_m_created_is_no_session_and_is_pruned() {
     let prefix = format!("satchel-damaged:{}:", std::process::id());
     let store = stores.fresh(Clock::system()).with_prefix(prefix.clone());
     let key = SessionId::generate().unwrap().storage_key();
-    let client = redis::Client::open(
-        std::env::var("SATCHEL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-    )
-    .unwrap();
-    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let mut raw = stores.raw().await;
     let name = format!("{prefix}{key}");
     let _: () = redis::cmd("HSET")
         .arg(&name)
@@ -80,11 +76,7 @@ async fn prune_leaves_no_index_entry_past_its_session() {
     let hash =
         sha2::Sha256::digest([b"satchel.index\0".as_slice(), alice.as_str().as_bytes()].concat());
     let index = format!("{prefix}user:{}", hex::encode(hash));
-    let client = redis::Client::open(
-        std::env::var("SATCHEL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-    )
-    .unwrap();
-    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let mut raw = stores.raw().await;
     let count = |raw: &mut redis::aio::MultiplexedConnection| {
         let mut raw = raw.clone();
         let index = index.clone();
@@ -136,11 +128,7 @@ async fn the_key_ttl_moves_in_steps_and_follows_the_expiry() {
     let prefix = format!("satchel-ttl:{}:", std::process::id());
     let store = stores.fresh(Clock::system()).with_prefix(prefix.clone());
     let key = SessionId::generate().unwrap().storage_key();
-    let client = redis::Client::open(
-        std::env::var("SATCHEL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-    )
-    .unwrap();
-    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let mut raw = stores.raw().await;
     let name = format!("{prefix}{key}");
     let expire_time = |raw: &mut redis::aio::MultiplexedConnection| {
         let mut raw = raw.clone();

@@ -298,6 +298,16 @@ impl RedisStores {
         }
     }
 
+    /// A plain connection to the single server these stores use, for checking what the
+    /// store wrote (or writing what it must cope with).
+    pub async fn raw(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
     pub fn fresh(&self, clock: Clock) -> satchel::RedisStore {
         let store = if self.cluster {
             satchel::RedisStore::new_cluster([&self.url])
