@@ -67,11 +67,15 @@ impl SessionId {
     /// ```
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        let well_formed = text.len() == ENCODED_LEN
+        Self::is_well_formed(text).then(|| Self(text.into()))
+    }
+
+    /// Whether [`SessionId::parse`] would accept `text`, without making the id.
+    pub(crate) fn is_well_formed(text: &str) -> bool {
+        text.len() == ENCODED_LEN
             && text
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        well_formed.then(|| Self(text.into()))
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }
 
     /// An id of another store's format, already checked by that store.

@@ -140,6 +140,17 @@ impl IdPolicy {
         }
     }
 
+    /// Whether `text` has exactly this policy's shape: [`IdPolicy::parse`] without making
+    /// the id (a save checks every new session's id, and the id it would make is thrown
+    /// away).
+    pub(crate) fn accepts(&self, text: &str) -> bool {
+        match self.shape {
+            Shape::Satchel => SessionId::is_well_formed(text),
+            #[cfg(feature = "werkzeug")]
+            Shape::Werkzeug => is_werkzeug_id(text),
+        }
+    }
+
     /// The key the session `id` is stored under: its SHA-256, or the raw id for werkzeug.
     ///
     /// # Example
@@ -188,14 +199,19 @@ impl IdPolicy {
     }
 }
 
-/// werkzeug's `is_valid_key`: 40 lowercase hex characters, strictly (no trailing newline).
+/// The werkzeug id `text` is, if it is one.
 #[cfg(feature = "werkzeug")]
 fn werkzeug_id(text: &str) -> Option<SessionId> {
-    let valid = text.len() == 40
+    is_werkzeug_id(text).then(|| SessionId::from_checked(text.to_owned()))
+}
+
+/// werkzeug's `is_valid_key`: 40 lowercase hex characters, strictly (no trailing newline).
+#[cfg(feature = "werkzeug")]
+fn is_werkzeug_id(text: &str) -> bool {
+    text.len() == 40
         && text
             .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    valid.then(|| SessionId::from_checked(text.to_owned()))
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(all(test, feature = "werkzeug"))]

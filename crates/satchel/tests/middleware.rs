@@ -262,6 +262,59 @@ async fn existing_vary_is_extended_not_replaced() {
     assert_eq!(vary, ["Accept-Encoding", "Cookie"]);
 }
 
+/// A service that is not `Clone` and serves a call only after its own `poll_ready`, as
+/// tower's rate and concurrency limits do: the middleware must hand each request to the
+/// very service it drove to readiness.
+struct ReadyOnce {
+    ready: bool,
+}
+
+impl tower::Service<http::Request<String>> for ReadyOnce {
+    type Response = http::Response<String>;
+    type Error = satchel::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.ready = true;
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<String>) -> Self::Future {
+        assert!(std::mem::take(&mut self.ready), "called without poll_ready");
+        Box::pin(async move {
+            let handle = request
+                .extensions()
+                .get::<satchel::SessionHandle>()
+                .cloned();
+            handle.unwrap().load().await?.insert("a", 1)?;
+            Ok(http::Response::new(String::new()))
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_service_driven_to_readiness_serves_the_request() {
+    use tower::{Layer as _, Service as _, ServiceExt as _};
+    let store = MemoryStore::new();
+    let mut service = SessionLayer::new(store.clone()).layer(ReadyOnce { ready: false });
+    for _ in 0..2 {
+        let response = service
+            .ready()
+            .await
+            .unwrap()
+            .call(http::Request::new(String::new()))
+            .await
+            .unwrap();
+        assert!(set_cookie_header(&response).is_some());
+    }
+    assert_eq!(store.len(), 2);
+}
+
 #[tokio::test]
 async fn store_failures_are_opaque_500s_and_lose_nothing() {
     let memory = MemoryStore::new();

@@ -73,7 +73,7 @@ impl<S: fmt::Debug, Store> fmt::Debug for SessionService<S, Store> {
 
 impl<S, Store, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, Store>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
@@ -90,13 +90,14 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let handle = self.read_id(&request);
         request.extensions_mut().insert(handle.clone());
-        // The clone that was driven to readiness serves this request (tower's usual swap).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        // Called here, not in the future: the service driven to readiness serves the
+        // request without a clone (a boxed route's clone allocates), and the future holds
+        // neither the request nor the service.
+        let response = self.inner.call(request);
         let shared = Arc::clone(&self.shared);
         ResponseFuture {
             inner: Box::pin(async move {
-                let response = inner.call(request).await?;
+                let response = response.await?;
                 Ok(commit(&shared, &handle, response).await)
             }),
         }
@@ -123,7 +124,7 @@ async fn commit<Store: SessionStore, B: Default>(
     handle: &SessionHandle,
     mut response: Response<B>,
 ) -> Response<B> {
-    let Some(mut session) = handle.take_for_commit().await else {
+    let Some(session) = handle.take_for_commit().await else {
         return response;
     };
     add_vary_cookie(response.headers_mut());
@@ -131,6 +132,18 @@ async fn commit<Store: SessionStore, B: Default>(
         // A failed request's half-done changes are not kept (as tower-sessions does).
         return response;
     }
+    // Boxed on its own: the store's futures are most of this step's state, and one box
+    // for all of it would pass glibc's 1 KiB per-thread cache, whose slow path costs
+    // more than a second small box (profiled on `incr-profile memory-fresh`).
+    Box::pin(save_and_answer(shared, session, response)).await
+}
+
+/// [`commit`]'s store work: persists `session` and sets the cookie, or answers the error.
+async fn save_and_answer<Store: SessionStore, B: Default>(
+    shared: &Shared<Store>,
+    mut session: Box<Session>,
+    mut response: Response<B>,
+) -> Response<B> {
     // One reading of the clock for the deadline and the cookie's Max-Age alike.
     let now = shared.transport.now();
     let written = shared

@@ -56,7 +56,7 @@ pub trait SessionStoreExt: SessionStore {
     /// ```
     #[doc(alias = "is_valid_key")]
     fn is_valid_id(&self, id: &str) -> bool {
-        self.ids().parse(id).is_some()
+        self.ids().accepts(id)
     }
 
     /// A new, empty session with a fresh id (werkzeug's `new`); nothing is stored until it

@@ -160,7 +160,7 @@ async fn insert_unique<S: SessionStore + ?Sized>(
     let ids = store.ids();
     // `rotate_id` draws a satchel id; a store with ids of its own shape (werkzeug's files)
     // replaces it before the session is first stored.
-    if ids.parse(session.id().as_str()).is_none() {
+    if !ids.accepts(session.id().as_str()) {
         session.replace_new_id(ids.generate()?);
     }
     for _ in 0..CREATE_ATTEMPTS {
