@@ -65,6 +65,7 @@ pub fn session_id(data: &[u8]) {
     let parsed = SessionId::parse(text);
     assert_eq!(parsed.is_some(), id_shape, "SessionId::parse({text:?})");
     assert_eq!(IdPolicy::new().parse(text), parsed);
+    assert_eq!(IdPolicy::new().accepts(text), id_shape);
     if let Some(id) = parsed {
         assert_eq!(id.as_str(), text);
         stored_under_its_key(IdPolicy::new(), &id);
@@ -87,6 +88,7 @@ fn werkzeug_id(text: &str) {
     let policy = IdPolicy::werkzeug();
     let parsed = policy.parse(text);
     assert_eq!(parsed.is_some(), is_hex(text, 40), "werkzeug id {text:?}");
+    assert_eq!(policy.accepts(text), parsed.is_some());
     if let Some(id) = parsed {
         assert_eq!(id.as_str(), text);
         stored_under_its_key(policy, &id);
