@@ -133,11 +133,8 @@ impl IdPolicy {
     /// ```
     #[must_use]
     pub fn parse(&self, text: &str) -> Option<SessionId> {
-        match self.shape {
-            Shape::Satchel => SessionId::parse(text),
-            #[cfg(feature = "werkzeug")]
-            Shape::Werkzeug => werkzeug_id(text),
-        }
+        self.accepts(text)
+            .then(|| SessionId::from_checked(text.to_owned()))
     }
 
     /// Whether `text` has exactly this policy's shape: [`IdPolicy::parse`] without making
@@ -182,7 +179,7 @@ impl IdPolicy {
         match self.shape {
             Shape::Satchel => StorageKey::parse(text),
             #[cfg(feature = "werkzeug")]
-            Shape::Werkzeug => werkzeug_id(text).map(|id| self.storage_key(&id)),
+            Shape::Werkzeug => self.parse(text).map(|id| self.storage_key(&id)),
         }
     }
 
@@ -197,12 +194,6 @@ impl IdPolicy {
     pub const fn stores_raw_ids(&self) -> bool {
         !matches!(self.shape, Shape::Satchel)
     }
-}
-
-/// The werkzeug id `text` is, if it is one.
-#[cfg(feature = "werkzeug")]
-fn werkzeug_id(text: &str) -> Option<SessionId> {
-    is_werkzeug_id(text).then(|| SessionId::from_checked(text.to_owned()))
 }
 
 /// werkzeug's `is_valid_key`: 40 lowercase hex characters, strictly (no trailing newline).
