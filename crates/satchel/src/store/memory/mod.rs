@@ -1,6 +1,7 @@
 //! `MemoryStore`: sessions in a map inside the process.
 
 mod compact;
+mod packed;
 mod users;
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use self::compact::Compact;
+use self::packed::PackedKey;
 use self::users::UserIndex;
 use super::{Progress, SessionStore};
 use crate::changes::Changes;
@@ -63,7 +65,7 @@ pub struct MemoryStore {
 /// One lock and one map per shard: a map that doubles stalls only the requests of its
 /// own shard, for 1/SHARDS of the time one big map would (a million-session map takes
 /// tens of milliseconds to grow), and threads rarely wait for each other's lock.
-type Shard = HashMap<StorageKey, Compact, BuildHasherDefault<KeyHasher>>;
+type Shard = HashMap<PackedKey, Compact, BuildHasherDefault<KeyHasher>>;
 
 const SHARDS: usize = 64;
 
@@ -196,7 +198,7 @@ impl MemoryStore {
     fn make_room(
         &self,
         map: &mut Shard,
-        key: &StorageKey,
+        key: PackedKey,
         before: usize,
         after: usize,
     ) -> Result<()> {
@@ -225,7 +227,7 @@ impl MemoryStore {
     /// would otherwise scan all of them on every refused write): `held` is the shard of
     /// `key`, locked by the caller; the others are only taken when free, so two sweeping
     /// writers never wait for each other's shard.
-    fn sweep_expired(&self, held: &mut Shard, key: &StorageKey) {
+    fn sweep_expired(&self, held: &mut Shard, key: PackedKey) {
         let now = self.clock.now();
         let second = now.unix_timestamp();
         let last = self.last_sweep.load(Ordering::Relaxed);
@@ -239,16 +241,15 @@ impl MemoryStore {
         }
         let sweep = |map: &mut Shard| {
             map.retain(|stored, record| {
-                let keep = stored == key || !record.is_expired(now);
+                let keep = *stored == key || !record.is_expired(now);
                 if !keep {
-                    self.uncount(record.weight());
-                    self.users.moved(stored, record.owner(), None);
+                    self.dropped(*stored, record);
                 }
                 keep
             });
         };
         sweep(held);
-        let own = shard_of(key);
+        let own = shard_of(&key);
         for (index, shard) in self.shards.iter().enumerate() {
             if index == own {
                 continue;
@@ -271,10 +272,11 @@ impl MemoryStore {
         }
     }
 
-    /// Counts a removed record out.
-    fn release(&self, removed: Option<&Compact>) {
-        if let Some(record) = removed {
-            self.uncount(record.weight());
+    /// Counts a removed record out and takes it out of its user's index.
+    fn dropped(&self, key: PackedKey, removed: &Compact) {
+        self.uncount(removed.weight());
+        if let Some(owner) = removed.owner() {
+            self.users.moved(&key.to_key(), Some(owner), None);
         }
     }
 
@@ -301,15 +303,8 @@ impl MemoryStore {
     }
 
     /// The shard that holds `key`.
-    fn records(&self, key: &StorageKey) -> MutexGuard<'_, Shard> {
+    fn records(&self, key: &PackedKey) -> MutexGuard<'_, Shard> {
         lock(&self.shards[shard_of(key)])
-    }
-
-    /// Takes a removed record's key out of its user's index.
-    fn forget(&self, key: &StorageKey, removed: Option<&Compact>) {
-        if let Some(owner) = removed.and_then(Compact::owner) {
-            self.users.moved(key, Some(owner), None);
-        }
     }
 
     fn is_live(&self, record: Option<&Compact>) -> bool {
@@ -329,7 +324,7 @@ impl fmt::Debug for MemoryStore {
 
 /// Middle bits of the key's hash: the map inside a shard indexes by the low bits and
 /// filters by the top seven, so shards cut from either would leave it colliding.
-fn shard_of(key: &StorageKey) -> usize {
+fn shard_of(key: &PackedKey) -> usize {
     let mut hasher = KeyHasher::default();
     key.hash(&mut hasher);
     (hasher.finish() >> 40) as usize % SHARDS
@@ -344,27 +339,33 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
 
 impl SessionStore for MemoryStore {
     async fn create(&self, key: &StorageKey, record: &Record) -> Result<bool> {
-        let mut map = self.records(key);
-        if self.is_live(map.get(key)) {
+        let packed = PackedKey::of(key)?;
+        let mut map = self.records(&packed);
+        if self.is_live(map.get(&packed)) {
             return Ok(false);
         }
         let compact = Compact::new(record);
-        let before = map.get(key).map_or(0, Compact::weight);
-        self.make_room(&mut map, key, before, compact.weight())?;
-        let replaced = map.insert(key.clone(), compact);
+        let before = map.get(&packed).map_or(0, Compact::weight);
+        self.make_room(&mut map, packed, before, compact.weight())?;
+        let replaced = map.insert(packed, compact);
         let before = replaced.as_ref().and_then(Compact::owner);
         self.users.moved(key, before, record.owner.as_ref());
         Ok(true)
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        Ok(self.records(key).get(key).map(Compact::to_record))
+        let packed = PackedKey::of(key)?;
+        Ok(self.records(&packed).get(&packed).map(Compact::to_record))
     }
 
     async fn update(&self, key: &StorageKey, changes: &Changes) -> Result<bool> {
-        let mut map = self.records(key);
+        let packed = PackedKey::of(key)?;
+        let mut map = self.records(&packed);
         let now = self.clock.now();
-        let Some(record) = map.get_mut(key).filter(|record| !record.is_expired(now)) else {
+        let Some(record) = map
+            .get_mut(&packed)
+            .filter(|record| !record.is_expired(now))
+        else {
             return Ok(false);
         };
         let (weight, weight_after) = (record.weight(), record.weight_after(changes));
@@ -373,8 +374,8 @@ impl SessionStore for MemoryStore {
             return Ok(true);
         }
         // Full: sweep, then look the record up again.
-        self.make_room(&mut map, key, weight, weight_after)?;
-        let Some(record) = map.get_mut(key) else {
+        self.make_room(&mut map, packed, weight, weight_after)?;
+        let Some(record) = map.get_mut(&packed) else {
             return Ok(false); // not reached: the sweep keeps `key`
         };
         self.apply_to(key, record, changes, weight_after);
@@ -382,31 +383,32 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<bool> {
-        let mut map = self.records(key);
-        let removed = map.remove(key);
-        self.release(removed.as_ref());
-        self.forget(key, removed.as_ref());
+        let packed = PackedKey::of(key)?;
+        let mut map = self.records(&packed);
+        let removed = map.remove(&packed);
+        if let Some(record) = &removed {
+            self.dropped(packed, record);
+        }
         Ok(removed.is_some())
     }
 
     async fn delete_expired(&self, key: &StorageKey) -> Result<bool> {
-        let mut map = self.records(key);
+        let packed = PackedKey::of(key)?;
+        let mut map = self.records(&packed);
         let expired = map
-            .get(key)
+            .get(&packed)
             .is_some_and(|record| record.is_expired(self.clock.now()));
-        if !expired {
-            return Ok(false);
+        let removed = expired.then(|| map.remove(&packed)).flatten();
+        if let Some(record) = &removed {
+            self.dropped(packed, record);
         }
-        let removed = map.remove(key);
-        self.release(removed.as_ref());
-        self.forget(key, removed.as_ref());
-        Ok(true)
+        Ok(removed.is_some())
     }
 
     async fn list(&self) -> Result<Vec<StorageKey>> {
         let mut keys = Vec::new();
         for shard in self.shards.iter() {
-            keys.extend(lock(shard).keys().cloned());
+            keys.extend(lock(shard).keys().map(|key| key.to_key()));
         }
         keys.sort();
         Ok(keys)
@@ -422,8 +424,7 @@ impl SessionStore for MemoryStore {
             map.retain(|key, record| {
                 let keep = !record.is_expired(now);
                 if !keep {
-                    self.uncount(record.weight());
-                    self.users.moved(key, record.owner(), None);
+                    self.dropped(*key, record);
                 }
                 keep
             });
@@ -439,8 +440,9 @@ impl SessionStore for MemoryStore {
         let now = self.clock.now();
         let mut found = Vec::new();
         for key in self.users.keys_of(user) {
-            let map = self.records(&key);
-            let Some(record) = map.get(&key) else {
+            let packed = PackedKey::of(&key)?;
+            let map = self.records(&packed);
+            let Some(record) = map.get(&packed) else {
                 continue;
             };
             if !record.is_expired(now) && record.owner().is_some_and(|o| o.user() == user) {
@@ -541,7 +543,7 @@ mod tests {
         let mut shards = [0usize; SHARDS];
         let (mut low_bits, mut top_bits) = ([0usize; 64], [0usize; 128]);
         for _ in 0..25_600 {
-            let key = SessionId::generate().unwrap().storage_key();
+            let key = PackedKey::of(&SessionId::generate().unwrap().storage_key()).unwrap();
             let shard = shard_of(&key);
             shards[shard] += 1;
             if shard == 0 {
