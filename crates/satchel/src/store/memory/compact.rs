@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::name::Name;
 use crate::changes::Changes;
 use crate::owner::Owner;
 use crate::record::Record;
@@ -17,7 +18,7 @@ use crate::record::Record;
 /// One stored session, its data sorted by key.
 #[derive(Debug)]
 pub(super) struct Compact {
-    data: Box<[(Box<str>, Value)]>,
+    data: Box<[(Name, Value)]>,
     created_at: OffsetDateTime,
     expires_at: Option<OffsetDateTime>,
     // Boxed: most sessions have no owner, and this keeps them a pointer's width.
@@ -32,7 +33,7 @@ impl Compact {
         let data = record
             .data
             .iter()
-            .map(|(key, value)| (Box::from(key.as_str()), value.clone()))
+            .map(|(key, value)| (Name::new(key), value.clone()))
             .collect();
         let mut compact = Self {
             data,
@@ -49,7 +50,7 @@ impl Compact {
         let data: Map<String, Value> = self
             .data
             .iter()
-            .map(|(key, value)| (String::from(&**key), value.clone()))
+            .map(|(key, value)| (key.to_owned_string(), value.clone()))
             .collect();
         Record {
             data,
@@ -104,15 +105,20 @@ impl Compact {
             std::mem::take(&mut self.data).into_vec()
         };
         if changes.removed.len() <= 8 {
-            data.retain(|(key, _)| !changes.removed.iter().any(|gone| **gone == **key));
+            data.retain(|(key, _)| {
+                !changes
+                    .removed
+                    .iter()
+                    .any(|gone| gone.as_bytes() == key.as_bytes())
+            });
         } else {
-            let removed: HashSet<&str> = changes.removed.iter().map(String::as_str).collect();
-            data.retain(|(key, _)| !removed.contains(&**key));
+            let removed: HashSet<&[u8]> = changes.removed.iter().map(String::as_bytes).collect();
+            data.retain(|(key, _)| !removed.contains(key.as_bytes()));
         }
         for (key, value) in &changes.set {
             match position(&data, key) {
                 Ok(at) => data[at].1 = value.clone(),
-                Err(at) => data.insert(at, (Box::from(key.as_str()), value.clone())),
+                Err(at) => data.insert(at, (Name::new(key), value.clone())),
             }
         }
         self.data = data.into_boxed_slice();
@@ -153,8 +159,8 @@ fn owner_weight(owner: Option<&Owner>) -> usize {
     })
 }
 
-fn entry_weight(key: &str, value: &Value) -> usize {
-    ENTRY_OVERHEAD + key.len() + value_weight(value)
+fn entry_weight(name_len: usize, value: &Value) -> usize {
+    ENTRY_OVERHEAD + name_len + value_weight(value)
 }
 
 impl Compact {
@@ -170,7 +176,7 @@ impl Compact {
             + self
                 .data
                 .iter()
-                .map(|(key, value)| entry_weight(key, value))
+                .map(|(key, value)| entry_weight(key.len(), value))
                 .sum::<usize>()
     }
 
@@ -179,7 +185,7 @@ impl Compact {
         let mut added: usize = changes
             .set
             .iter()
-            .map(|(key, value)| entry_weight(key, value))
+            .map(|(key, value)| entry_weight(key.len(), value))
             .sum();
         let mut dropped = 0;
         if let Some(owner) = &changes.owner {
@@ -191,7 +197,7 @@ impl Compact {
                 .saturating_sub(dropped);
         }
         let replaced = |key: &str| {
-            position(&self.data, key).map_or(0, |at| entry_weight(key, &self.data[at].1))
+            position(&self.data, key).map_or(0, |at| entry_weight(key.len(), &self.data[at].1))
         };
         let removed: usize = changes
             .removed
@@ -205,8 +211,8 @@ impl Compact {
 }
 
 /// Where `key` is among the sorted pairs, or where it would go.
-fn position(data: &[(Box<str>, Value)], key: &str) -> Result<usize, usize> {
-    data.binary_search_by(|(stored, _)| (**stored).cmp(key))
+fn position(data: &[(Name, Value)], key: &str) -> Result<usize, usize> {
+    data.binary_search_by(|(stored, _)| stored.as_bytes().cmp(key.as_bytes()))
 }
 
 #[cfg(test)]

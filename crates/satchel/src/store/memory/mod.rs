@@ -1,6 +1,7 @@
 //! `MemoryStore`: sessions in a map inside the process.
 
 mod compact;
+mod name;
 mod packed;
 mod users;
 
