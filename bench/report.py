@@ -83,6 +83,13 @@ def command(*args):
         return "unknown"
 
 
+def stores_where():
+    """Where bench/run put the machine's Redis and PostgreSQL servers."""
+    if os.environ.get("BENCH_PIN_STORES", "1") == "0":
+        return "the machine's Redis and PostgreSQL wherever the scheduler puts them,"
+    return "and the machine's Redis and PostgreSQL beside it on core 1 (so the server under test has\nits core to itself, as with the database on another host),"
+
+
 def machine():
     model = "unknown"
     try:
@@ -348,6 +355,7 @@ machine to machine and run to run; the ratios are what count.
 
 **How**: each server answers `GET /incr` (read the integer `n` from the session, store
 `n + 1`, return it), pinned to core 0; wrk runs on core 1 with {connections} connections,
+{stores_where()}
 {runs} runs of {seconds} s per scenario, against fresh state (a new directory or database
 file, an emptied Redis database, dropped tables). **reuse**: each request carries one of
 {connections} session cookies captured from the first responses, in turn (never updated);
