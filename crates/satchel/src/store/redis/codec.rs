@@ -2,9 +2,7 @@
 //! `m:created` and `m:expires` the times in unix seconds, `m:ttl` when Redis may drop the
 //! key, `m:owner` and `m:label` the session's user, when it has one.
 
-use std::collections::HashMap;
-
-use redis::ScriptInvocation;
+use redis::{ScriptInvocation, Value};
 use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
 
@@ -63,35 +61,57 @@ pub(super) fn data_args(
     Ok(())
 }
 
-/// The record in a session's hash; `Err` says why it is unreadable.
-pub(super) fn decode(mut fields: HashMap<String, Vec<u8>>) -> std::result::Result<Record, String> {
-    let created_at = timestamp(&fields.remove("m:created").ok_or("no m:created field")?)?;
-    let expires_at = fields
-        .remove("m:expires")
-        .map(|at| timestamp(&at))
-        .transpose()?;
-    let owner = match fields.remove("m:owner") {
-        Some(user) => {
-            let user = std::str::from_utf8(&user).map_err(|e| e.to_string())?;
-            let label = fields.remove("m:label");
-            let label = label.as_deref().map(String::from_utf8_lossy);
-            Some(
-                Owner::from_stored(user, label.as_deref())
-                    .ok_or("an m:owner that is no user key")?,
-            )
-        }
-        None => None,
-    };
-    let mut data = Map::new();
-    for (field, value) in fields {
-        if let Some(name) = field.strip_prefix("d:") {
-            let value = serde_json::from_slice(&value).map_err(|e| e.to_string())?;
-            data.insert(name.to_owned(), value);
+/// The field, value pairs of an `HGETALL` reply: a flat array (RESP2) or a map (RESP3),
+/// borrowed, so reading a session copies no field name. `None` for any other shape.
+pub(super) fn hash_fields(reply: &Value) -> Option<Vec<(&[u8], &[u8])>> {
+    fn bytes(value: &Value) -> Option<&[u8]> {
+        match value {
+            Value::BulkString(bytes) => Some(bytes.as_slice()),
+            _ => None,
         }
     }
+    match reply {
+        Value::Array(items) if items.len() % 2 == 0 => items
+            .chunks_exact(2)
+            .map(|pair| Some((bytes(&pair[0])?, bytes(&pair[1])?)))
+            .collect(),
+        Value::Map(pairs) => pairs
+            .iter()
+            .map(|(field, value)| Some((bytes(field)?, bytes(value)?)))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The record in a session's hash, in one pass over its fields; `Err` says why it is
+/// unreadable.
+pub(super) fn decode(fields: &[(&[u8], &[u8])]) -> std::result::Result<Record, String> {
+    let (mut created_at, mut expires_at, mut user, mut label) = (None, None, None, None);
+    let mut data = Map::new();
+    for &(field, value) in fields {
+        match field {
+            b"m:created" => created_at = Some(timestamp(value)?),
+            b"m:expires" => expires_at = Some(timestamp(value)?),
+            b"m:owner" => user = Some(std::str::from_utf8(value).map_err(|e| e.to_string())?),
+            b"m:label" => label = Some(String::from_utf8_lossy(value)),
+            _ => {
+                if let Some(name) = field.strip_prefix(b"d:") {
+                    let name = std::str::from_utf8(name).map_err(|e| e.to_string())?;
+                    let value = serde_json::from_slice(value).map_err(|e| e.to_string())?;
+                    data.insert(name.to_owned(), value);
+                }
+            }
+        }
+    }
+    let owner = match user {
+        Some(user) => Some(
+            Owner::from_stored(user, label.as_deref()).ok_or("an m:owner that is no user key")?,
+        ),
+        None => None,
+    };
     Ok(Record {
         data,
-        created_at,
+        created_at: created_at.ok_or("no m:created field")?,
         expires_at,
         owner,
     })
@@ -109,10 +129,10 @@ fn timestamp(text: &[u8]) -> std::result::Result<OffsetDateTime, String> {
 mod tests {
     use super::*;
 
-    fn fields(pairs: &[(&str, &str)]) -> HashMap<String, Vec<u8>> {
+    fn fields<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a [u8], &'a [u8])> {
         pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+            .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
             .collect()
     }
 
@@ -134,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_hash_decodes_into_its_record() {
-        let record = decode(fields(&[
+        let record = decode(&fields(&[
             ("m:created", "10"),
             ("m:expires", "20"),
             ("d:user", r#""alice""#),
@@ -153,10 +173,29 @@ mod tests {
     }
 
     #[test]
+    fn replies_of_either_protocol_give_their_pairs() {
+        let bulk = |text: &str| Value::BulkString(text.as_bytes().to_vec());
+        let flat = Value::Array(vec![bulk("m:created"), bulk("10"), bulk("d:n"), bulk("1")]);
+        let pairs = [(&b"m:created"[..], &b"10"[..]), (&b"d:n"[..], &b"1"[..])];
+        assert_eq!(hash_fields(&flat).unwrap(), pairs);
+        let map = Value::Map(vec![
+            (bulk("m:created"), bulk("10")),
+            (bulk("d:n"), bulk("1")),
+        ]);
+        assert_eq!(hash_fields(&map).unwrap(), pairs);
+        assert_eq!(hash_fields(&Value::Array(vec![])).unwrap(), []);
+        assert!(hash_fields(&Value::Array(vec![bulk("m:created")])).is_none());
+        assert!(hash_fields(&Value::Array(vec![bulk("a"), Value::Int(1)])).is_none());
+        assert!(hash_fields(&Value::Okay).is_none());
+    }
+
+    #[test]
     fn damaged_hashes_are_reported_not_decoded() {
-        assert!(decode(fields(&[("d:a", "1")])).is_err());
-        assert!(decode(fields(&[("m:created", "soon")])).is_err());
-        assert!(decode(fields(&[("m:created", "1"), ("d:a", "{")])).is_err());
-        assert!(decode(fields(&[("m:created", "1"), ("m:expires", "")])).is_err());
+        assert!(decode(&fields(&[("d:a", "1")])).is_err());
+        assert!(decode(&fields(&[("m:created", "soon")])).is_err());
+        assert!(decode(&fields(&[("m:created", "1"), ("d:a", "{")])).is_err());
+        assert!(decode(&fields(&[("m:created", "1"), ("m:expires", "")])).is_err());
+        let bad_name = [(&b"m:created"[..], &b"1"[..]), (&b"d:\xff"[..], &b"1"[..])];
+        assert!(decode(&bad_name).is_err());
     }
 }

@@ -55,7 +55,10 @@ impl Target {
             Self::Server(client) => {
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(timeout))
-                    .set_response_timeout(Some(timeout))
+                    // The store bounds each round trip itself: a second timer per command
+                    // here would cost as much again and change nothing (a timed-out
+                    // command is never a reason to reconnect, in the client nor here).
+                    .set_response_timeout(None)
                     // One attempt per request: a request waits for no backoff while Redis
                     // is away, and the next request tries again.
                     .set_number_of_retries(0);

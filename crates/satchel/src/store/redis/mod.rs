@@ -6,7 +6,7 @@ mod from_client;
 mod scripts;
 mod users;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::{Cmd, FromRedisValue, RedisResult, ScriptInvocation, Value};
 use tokio::sync::OnceCell;
 
-use self::codec::{data_args, decode, expiry_args, owner_args};
+use self::codec::{data_args, decode, expiry_args, hash_fields, owner_args};
 use self::connection::{Connection, Node, Target, slot_owner};
 use self::scripts::{CREATE, DELETE_EXPIRED, UPDATE};
 
@@ -247,7 +247,11 @@ impl RedisStore {
     }
 
     fn redis_key(&self, key: &StorageKey) -> String {
-        format!("{}{key}", self.inner.prefix)
+        let (prefix, key) = (self.inner.prefix.as_str(), key.as_str());
+        let mut name = String::with_capacity(prefix.len() + key.len());
+        name.push_str(prefix);
+        name.push_str(key);
+        name
     }
 
     fn now(&self) -> i64 {
@@ -346,12 +350,15 @@ impl SessionStore for RedisStore {
     }
 
     async fn load(&self, key: &StorageKey) -> Result<Option<Record>> {
-        let hgetall = redis::cmd("HGETALL").arg(self.redis_key(key)).clone();
-        let fields: HashMap<String, Vec<u8>> = self.query(&hgetall).await?;
+        let mut hgetall = redis::cmd("HGETALL");
+        hgetall.arg(self.redis_key(key));
+        let reply: Value = self.query(&hgetall).await?;
+        let fields = hash_fields(&reply)
+            .ok_or_else(|| Error::Backend("Redis answered HGETALL with no hash".into()))?;
         if fields.is_empty() {
             return Ok(None);
         }
-        Ok(decode(fields)
+        Ok(decode(&fields)
             .inspect_err(|why| tracing::warn!("corrupt Redis session read as no session: {why}"))
             .ok())
     }
@@ -383,7 +390,8 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, key: &StorageKey) -> Result<bool> {
-        let del = redis::cmd("DEL").arg(self.redis_key(key)).clone();
+        let mut del = redis::cmd("DEL");
+        del.arg(self.redis_key(key));
         Ok(self.query::<u64>(&del).await? > 0)
     }
 
