@@ -1,5 +1,7 @@
 //! The `/incr` route in-process, `N` times, for profilers: `incr-profile MODE N` with
-//! MODE one of `plain`, `memory-reuse`, `memory-fresh`, `cookie-reuse`, `cookie-fresh`.
+//! MODE one of `plain`, `memory-reuse`, `memory-fresh`, `cookie-reuse`, `cookie-fresh`,
+//! `redis-reuse`, `redis-fresh` (Redis at `BENCH_REDIS_URL`, default database 15 of
+//! `127.0.0.1:6379`: the socket is real, the HTTP side is not).
 //!
 //! No sockets and one thread, so callgrind's instruction counts and dhat's allocation
 //! counts are the same on every run however noisy the machine: run it with two values of
@@ -12,7 +14,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use satchel::cookie::{CookieSessions, Key};
-use satchel::{MemoryStore, SessionHandle, SessionLayer};
+use satchel::{MemoryStore, RedisStore, SessionHandle, SessionLayer};
 use tower::ServiceExt as _;
 
 type Failure = Box<dyn std::error::Error>;
@@ -52,6 +54,14 @@ fn app(store: &str) -> Result<Router, Failure> {
                 Key::generate()?
             )))
             .with_state(()),
+        "redis" => {
+            let url = std::env::var("BENCH_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379/15".into());
+            route
+                .route("/incr", get(incr))
+                .layer(SessionLayer::new(RedisStore::new(&url)?))
+                .with_state(())
+        }
         _ => return Err(format!("unknown mode `{store}`").into()),
     })
 }
@@ -61,7 +71,9 @@ fn main() -> Result<(), Failure> {
     let mode = args.next().unwrap_or_else(|| "memory-reuse".into());
     let times: usize = args.next().map_or(Ok(20_000), |n| n.parse())?;
     let (store, scenario) = mode.split_once('-').unwrap_or((mode.as_str(), "reuse"));
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let app = app(store)?;
     let first = runtime.block_on(app.clone().oneshot(request(None)?))?;
     let cookie = first
