@@ -3,10 +3,10 @@
 //! `redis-reuse`, `redis-fresh` (Redis at `BENCH_REDIS_URL`, default database 15 of
 //! `127.0.0.1:6379`: the socket is real, the HTTP side is not).
 //!
-//! No sockets and one thread, so callgrind's instruction counts and dhat's allocation
-//! counts are the same on every run however noisy the machine: run it with two values of
-//! `N` and divide the difference by the difference of `N` to get a figure per request
-//! (bench/README.md shows how).
+//! No sockets but Redis' and one thread, so callgrind's instruction counts and dhat's
+//! allocation counts are the same on every run however noisy the machine (the Redis
+//! modes' nearly so): run it with two values of `N` and divide the difference by the
+//! difference of `N` to get a figure per request (bench/README.md shows how).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
