@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Shared by every script: `is_expired`, `is_live`, `set_expiry`, `set_fields`.
+/// Shared by every script: `is_live`, `each_slice` and `write`.
 const HELPERS: &str = include_str!("helpers.lua");
 
 pub(super) static CREATE: LazyLock<Script> = LazyLock::new(|| script(include_str!("create.lua")));
