@@ -356,8 +356,10 @@ machine to machine and run to run; the ratios are what count.
 **How**: each server answers `GET /incr` (read the integer `n` from the session, store
 `n + 1`, return it), pinned to core 0; wrk runs on core 1 with {connections} connections,
 {stores_where()}
-{runs} runs of {seconds} s per scenario, against fresh state (a new directory or database
-file, an emptied Redis database, dropped tables). **reuse**: each request carries one of
+{runs} runs of {seconds} s per scenario, in {runs} rounds that each run every server once (odd
+rounds in one order, even ones in reverse, so a slow spell of the machine lands on all of
+them), each server against fresh state (a new directory or database file, an emptied
+Redis database, dropped tables). **reuse**: each request carries one of
 {connections} session cookies captured from the first responses, in turn (never updated);
 **fresh**: no cookie, so every request creates a session. satchel runs SQLite with
 `synchronous=FULL` (every acknowledged save durable), tower-sessions with the
