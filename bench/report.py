@@ -86,7 +86,7 @@ def command(*args):
 def stores_where():
     """Where bench/run put the machine's Redis and PostgreSQL servers."""
     if os.environ.get("BENCH_PIN_STORES", "1") == "0":
-        return "the machine's Redis and PostgreSQL wherever the scheduler puts them,"
+        return "and the machine's Redis and PostgreSQL wherever the scheduler puts them,"
     return "and the machine's Redis and PostgreSQL beside it on core 1 (so the server under test has\nits core to itself, as with the database on another host),"
 
 
