@@ -6,28 +6,14 @@
 use std::str::FromStr as _;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
 use fred::prelude::{ClientLike as _, Config, Pool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+use tower_sessions::MemoryStore;
+use tower_sessions_incr::app;
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 type Failure = Box<dyn std::error::Error>;
-
-async fn incr(session: Session) -> Result<String, StatusCode> {
-    let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-    let n = session.get::<u64>("n").await.map_err(failed)?.unwrap_or(0) + 1;
-    session.insert("n", n).await.map_err(failed)?;
-    Ok(n.to_string())
-}
-
-fn app<S: SessionStore + Clone>(store: S) -> Router {
-    let layer = SessionManagerLayer::new(store)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
-    Router::new().route("/incr", get(incr)).layer(layer)
-}
 
 async fn sqlite(url: &str) -> Result<Router, Failure> {
     let options = SqliteConnectOptions::from_str(url)?

@@ -11,13 +11,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::body::Body;
 use axum::routing::get;
+use inproc::{Failure, Scenario};
 use satchel::cookie::{CookieSessions, Key};
 use satchel::{MemoryStore, RedisStore, SessionHandle, SessionLayer};
-use tower::ServiceExt as _;
-
-type Failure = Box<dyn std::error::Error>;
 
 static COUNT: AtomicU64 = AtomicU64::new(0);
 
@@ -30,14 +27,6 @@ async fn incr(session: SessionHandle) -> Result<String, satchel::Error> {
         .update("n", |n: Option<u64>| n.unwrap_or(0) + 1)
         .await?;
     Ok(n.to_string())
-}
-
-fn request(cookie: Option<&str>) -> Result<http::Request<Body>, Failure> {
-    let mut request = http::Request::get("/incr");
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    Ok(request.body(Body::empty())?)
 }
 
 fn app(store: &str) -> Result<Router, Failure> {
@@ -71,21 +60,6 @@ fn main() -> Result<(), Failure> {
     let mode = args.next().unwrap_or_else(|| "memory-reuse".into());
     let times: usize = args.next().map_or(Ok(20_000), |n| n.parse())?;
     let (store, scenario) = mode.split_once('-').unwrap_or((mode.as_str(), "reuse"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let app = app(store)?;
-    let first = runtime.block_on(app.clone().oneshot(request(None)?))?;
-    let cookie = first
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .map(str::to_owned);
-    let cookie = cookie.as_deref().filter(|_| scenario == "reuse");
-    for _ in 0..times {
-        let response = runtime.block_on(app.clone().oneshot(request(cookie)?))?;
-        std::hint::black_box(response);
-    }
-    Ok(())
+    let scenario = Scenario::parse(scenario).ok_or_else(|| format!("unknown mode `{mode}`"))?;
+    inproc::drive(app(store)?, scenario, times)
 }
