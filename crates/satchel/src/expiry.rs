@@ -16,7 +16,10 @@ use crate::session::Session;
 /// applications) and NIST SP 800-63B-4 at AAL2 (reauthentication after at most 1 hour idle
 /// and 24 hours overall), taking the stricter figures; Django's two weeks without an idle
 /// limit is far looser. Stores enforce the deadline on every load: the cookie's own
-/// Max-Age or Expires never keeps a session alive.
+/// Max-Age or Expires never keeps a session alive. Deadlines are whole seconds, as the
+/// stores keep them, counted from the start of the current second, and a read that writes
+/// no new deadline does not move it: a session can end up to a second (or, after reads
+/// only, a touch interval) early, never late.
 ///
 /// # Example
 /// ```

@@ -36,8 +36,9 @@ impl<Store> Clone for Transport<Store> {
 impl<Store: SessionStore> Transport<Store> {
     /// What the request's handle loads sessions through (erased: the handle is one type),
     /// counting into `meters`.
+    // Only cookie sessions are bound to the cookie's name.
+    #[cfg_attr(not(feature = "cookie-store"), allow(unused_variables))]
     pub(crate) fn loader(&self, cookie_name: &str, meters: &Meters) -> Loader {
-        let _ = cookie_name; // only cookie sessions are bound to the cookie's name
         match self {
             Self::ById(store) => {
                 Loader::Store(AnyStore::from_arc(Arc::clone(store)).with_meters(meters.clone()))
@@ -126,8 +127,8 @@ impl<Store: SessionStore> Transport<Store> {
     }
 
     /// The session cookie's value: the id, or the sealed session.
+    #[cfg_attr(not(feature = "cookie-store"), allow(unused_variables))]
     pub(crate) fn cookie_value(&self, cookie_name: &str, session: &Session) -> Result<String> {
-        let _ = cookie_name;
         match self {
             Self::ById(_) => Ok(session.id().as_str().to_owned()),
             #[cfg(feature = "cookie-store")]
